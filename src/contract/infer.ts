@@ -1,0 +1,141 @@
+// infer: a contract from trusted data. Types come from the file (text formats are type-detected
+// over the whole file); nullability, bounds and value sets from what the trusted rows hold.
+import { DEFAULT_GATE, type AllowedValue, type ColumnContract, type Contract } from '../core/contract.js';
+import { InputError } from '../core/errors.js';
+import type { Column, LogicalType } from '../core/types.js';
+import { openSource } from '../io/source.js';
+import { basename, extname } from 'node:path';
+
+export interface InferOptions {
+  readonly name?: string;
+  readonly label?: string;
+  readonly id?: string;
+  readonly source?: string;
+  /** Widen observed bounds by this fraction of their range on each side. Default 0.1. */
+  readonly margin?: number;
+  /** String columns with at most this many distinct values get an `allowed` list. Default 20. */
+  readonly maxCategories?: number;
+  readonly gate?: { pass: number; warn: number };
+}
+
+/** The label column keeps its classes up to this many. */
+const MAX_LABEL_CLASSES = 1000;
+
+interface Profile {
+  readonly name: string;
+  readonly type: LogicalType;
+  nulls: number;
+  min: number;
+  max: number;
+  /** Distinct values while few enough to list; null once past the limit. */
+  distinct: Map<string | number, AllowedValue> | null;
+}
+
+export async function inferContract(path: string, options: InferOptions = {}): Promise<Contract> {
+  const margin = options.margin ?? 0.1;
+  const maxCategories = options.maxCategories ?? 20;
+  const source = await openSource(path, 'typed');
+  const profiles: Profile[] = source.shape.columns.map((c) => ({
+    name: c.name, type: c.type ?? 'string', nulls: 0,
+    min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, distinct: new Map(),
+  }));
+  for (const role of ['label', 'id', 'source'] as const) {
+    const name = options[role];
+    if (name !== undefined && !profiles.some((p) => p.name === name)) {
+      throw new InputError(`--${role} names column '${name}', which ${path} does not have (it has ${profiles.map((p) => p.name).join(', ')})`, { subject: path });
+    }
+  }
+  let rows = 0;
+  try {
+    for await (const batch of source.batches()) {
+      batch.columns.forEach((column, c) => {
+        const profile = profiles[c]!;
+        const limit = column.name === options.label ? MAX_LABEL_CLASSES : maxCategories;
+        profileColumn(profile, column, batch.rowCount, limit);
+      });
+      rows += batch.rowCount;
+    }
+  } finally {
+    await source.close();
+  }
+  if (rows === 0) throw new InputError('cannot infer a contract from a dataset with no rows', { subject: path });
+  if (options.label !== undefined && profiles.find((p) => p.name === options.label)!.distinct === null) {
+    throw new InputError(`label column '${options.label}' has more than ${MAX_LABEL_CLASSES} distinct values`, { subject: path });
+  }
+  const columns = profiles.map((p) => columnContractOf(p, options, margin));
+  return {
+    name: options.name ?? basename(path, extname(path)),
+    description: `Inferred from ${basename(path)} (${rows} rows).`,
+    ...(options.label !== undefined ? { label: options.label } : {}),
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.source !== undefined ? { source: options.source } : {}),
+    gate: options.gate ?? DEFAULT_GATE,
+    columns,
+  };
+}
+
+function profileColumn(profile: Profile, column: Column, rowCount: number, limit: number): void {
+  const { valid } = column;
+  for (let i = 0; i < rowCount; i++) {
+    if (valid !== null && valid[i] === 0) {
+      profile.nulls++;
+      continue;
+    }
+    const value = column.values[i]!;
+    if (typeof value === 'number' && column.type !== 'bool') {
+      if (value < profile.min) profile.min = value;
+      if (value > profile.max) profile.max = value;
+    }
+    if (profile.distinct !== null) {
+      const allowed: AllowedValue = column.type === 'bool' ? value === 1 : (value as string | number);
+      profile.distinct.set(value as string | number, allowed);
+      if (profile.distinct.size > limit) profile.distinct = null;
+    }
+  }
+}
+
+function widen(profile: Profile, margin: number): { min: number; max: number } {
+  const span = profile.max - profile.min;
+  const pad = span > 0 ? span * margin : Math.abs(profile.max) * margin;
+  let min = profile.min - pad;
+  let max = profile.max + pad;
+  if (profile.type === 'int') {
+    min = Math.floor(min);
+    max = Math.ceil(max);
+  } else {
+    // Keep the contract readable: 6 significant digits, rounded outwards.
+    min = roundOut(min, Math.floor);
+    max = roundOut(max, Math.ceil);
+  }
+  return { min, max };
+}
+
+function roundOut(value: number, direction: (x: number) => number): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  const scale = 10 ** (5 - Math.floor(Math.log10(Math.abs(value))));
+  return direction(value * scale) / scale;
+}
+
+function columnContractOf(profile: Profile, options: InferOptions, margin: number): ColumnContract {
+  const isLabel = profile.name === options.label;
+  const isId = profile.name === options.id;
+  const column: { -readonly [K in keyof ColumnContract]: ColumnContract[K] } = {
+    name: profile.name,
+    type: profile.type,
+    nullable: profile.nulls > 0 && !isLabel && !isId,
+  };
+  const hasValues = Number.isFinite(profile.min);
+  if ((profile.type === 'int' || profile.type === 'float') && hasValues && !isId && !isLabel) {
+    Object.assign(column, widen(profile, margin));
+  }
+  if (profile.type === 'timestamp' && hasValues) {
+    // New data is newer than the trusted data, so only the lower bound is kept.
+    column.min = new Date(Math.floor(widen(profile, margin).min / 1000)).toISOString();
+  }
+  const categorical = profile.type === 'string' || profile.type === 'bool' || isLabel;
+  if (categorical && profile.distinct !== null && !isId) {
+    column.allowed = [...profile.distinct.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  if (isId) column.unique = true;
+  return column;
+}

@@ -1,0 +1,67 @@
+// A check is metadata plus one factory, as an eslint rule is: `meta` declares its id and the
+// reason codes it may write; `create` returns the per-scan runner that flags rows batch by batch.
+import type { Contract } from './contract.js';
+import type { Batch, DatasetFinding, LogicalType } from './types.js';
+
+export interface CheckMeta {
+  /** Stable id, used by `--checks` and as the prefix of every reason code. */
+  readonly id: string;
+  readonly description: string;
+  /** Reason code patterns this check writes, with what each means. */
+  readonly reasons: Readonly<Record<string, string>>;
+  /** Detectors need a fitted model; rule checks do not. */
+  readonly needsModel?: boolean;
+}
+
+/** A column as the input file presents it, before any row is read. */
+export interface InputColumn {
+  readonly name: string;
+  /** null when the file's type has no logical counterpart. */
+  readonly type: LogicalType | null;
+  readonly sourceType: string;
+}
+
+export interface InputShape {
+  readonly path: string;
+  readonly format: string;
+  readonly columns: readonly InputColumn[];
+  /** The row count the file declares (Parquet footer, Arrow footer), when it declares one. */
+  readonly declaredRows: number | null;
+}
+
+/** Where a check writes row findings. Rows are indices within the batch. */
+export interface RowFlags {
+  /** The id of a reason code, interned once so hot loops pass integers. */
+  reason(code: string): number;
+  flag(row: number, reasonId: number): void;
+}
+
+export interface CheckContext {
+  readonly contract: Contract;
+  readonly input: InputShape;
+  readonly seed: number;
+  /** The fitted model bundle, for detectors. */
+  readonly model?: unknown;
+}
+
+export interface CheckEnd {
+  readonly findings?: readonly DatasetFinding[];
+  /** Figures for the report (thresholds, histograms, counts). */
+  readonly summary?: Readonly<Record<string, unknown>>;
+}
+
+export interface CheckRunner {
+  /** Dataset-level findings known before any row is read (a missing column). */
+  begin?(): readonly DatasetFinding[];
+  run(batch: Batch, flags: RowFlags): void;
+  end?(): CheckEnd;
+}
+
+export interface CheckDefinition {
+  readonly meta: CheckMeta;
+  create(context: CheckContext): CheckRunner;
+}
+
+export function defineCheck(definition: CheckDefinition): CheckDefinition {
+  return definition;
+}

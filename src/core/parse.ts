@@ -1,0 +1,61 @@
+// Parsing and formatting of text values, shared by coercion, contracts and writers.
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** ISO-8601 date or date-time text to epoch microseconds, or null when it is not one. */
+export function parseTimestamp(text: string): number | null {
+  const m = ISO.exec(text.trim());
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return null;
+  const millis = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls Feb 30 into March; a date that does not round-trip does not exist.
+  if (new Date(millis).getUTCDate() !== day) return null;
+  const fraction = m[7] ? Math.round(Number(`0.${m[7]}`) * 1e6) : 0;
+  let offsetMinutes = 0;
+  const zone = m[8];
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0));
+  }
+  return (millis - offsetMinutes * 60_000) * 1000 + fraction;
+}
+
+/** Epoch microseconds to ISO-8601 UTC text, keeping microseconds when there are any. */
+export function formatTimestamp(micros: number): string {
+  const millis = Math.floor(micros / 1000);
+  const rest = Math.round(micros - millis * 1000);
+  const iso = new Date(millis).toISOString();
+  return rest === 0 ? iso : `${iso.slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
+}
+
+const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:inf|infinity|nan)$/i;
+
+/** Decimal text to a number; NaN when the text is not a decimal number. */
+export function parseNumberText(text: string): number {
+  const trimmed = text.trim();
+  if (!NUMBER_TEXT.test(trimmed)) return Number.NaN;
+  const lower = trimmed.toLowerCase().replace(/^\+/, '');
+  if (lower === 'nan' || lower === '-nan') return Number.NaN;
+  if (lower === 'inf' || lower === 'infinity') return Number.POSITIVE_INFINITY;
+  if (lower === '-inf' || lower === '-infinity') return Number.NEGATIVE_INFINITY;
+  return Number(trimmed);
+}
+
+/** Whether text spells a number, including NaN and infinities. */
+export function isNumberText(text: string): boolean {
+  return NUMBER_TEXT.test(text.trim());
+}
+
+const TRUE_TEXT = new Set(['true', 't', '1', 'yes', 'y']);
+const FALSE_TEXT = new Set(['false', 'f', '0', 'no', 'n']);
+
+/** Boolean text to 1 or 0, or -1 when it is not a boolean. */
+export function parseBoolText(text: string): number {
+  const lower = text.trim().toLowerCase();
+  if (TRUE_TEXT.has(lower)) return 1;
+  if (FALSE_TEXT.has(lower)) return 0;
+  return -1;
+}

@@ -1,0 +1,78 @@
+// The shapes every layer shares: a columnar batch of rows, the findings checks report on it,
+// and the check contract itself. Core imports nothing from the other layers.
+
+/** The five value types a contract can declare. */
+export type LogicalType = 'int' | 'float' | 'string' | 'bool' | 'timestamp';
+export const LOGICAL_TYPES: readonly LogicalType[] = ['int', 'float', 'string', 'bool', 'timestamp'];
+
+interface ColumnBase {
+  readonly name: string;
+  /** The type the file stores (e.g. DOUBLE, INTEGER, VARCHAR, utf8, csv-text), for reports and writers. */
+  readonly sourceType: string;
+  /** 1 = value present and usable; null means every row is valid. */
+  readonly valid: Uint8Array | null;
+  /**
+   * 1 = a value was present but could not be read as the column's logical type
+   * (text that does not parse, a JSON string where a number was due). Such rows are also invalid.
+   */
+  readonly bad: Uint8Array | null;
+  /** How `bad` values failed: `type` for a value of the wrong type, `unparseable` for text that does not parse. */
+  readonly badKind?: 'type' | 'unparseable';
+}
+
+/** int, float and timestamp (epoch microseconds) columns share one numeric layout. */
+export interface NumericColumn extends ColumnBase {
+  readonly type: 'int' | 'float' | 'timestamp';
+  readonly values: Float64Array;
+}
+
+export interface BoolColumn extends ColumnBase {
+  readonly type: 'bool';
+  readonly values: Uint8Array;
+}
+
+export interface StringColumn extends ColumnBase {
+  readonly type: 'string';
+  /** Invalid rows hold ''. */
+  readonly values: string[];
+}
+
+export type Column = NumericColumn | BoolColumn | StringColumn;
+
+/** A slice of the dataset: rows [rowOffset, rowOffset + rowCount) of the input, column-major. */
+export interface Batch {
+  readonly rowOffset: number;
+  readonly rowCount: number;
+  readonly columns: readonly Column[];
+  /** Column lookup by name. */
+  readonly byName: ReadonlyMap<string, Column>;
+  /**
+   * The batch as read, before the contract's types were applied, when they differ (text
+   * formats): checks that compare content, such as duplicates, compare the original text.
+   */
+  readonly raw?: Batch;
+}
+
+export function makeBatch(rowOffset: number, rowCount: number, columns: Column[], raw?: Batch): Batch {
+  return { rowOffset, rowCount, columns, byName: new Map(columns.map((c) => [c.name, c])), raw };
+}
+
+export function isValid(column: Column, row: number): boolean {
+  return column.valid === null || column.valid[row] === 1;
+}
+
+/** How much a dataset-level finding weighs in the verdict. */
+export type Severity = 'warn' | 'fail';
+
+/**
+ * A finding about the dataset as a whole (a missing column, drift, a provenance failure).
+ * `holdAllRows` sends every row to quarantine with this code, leaving the clean set empty.
+ */
+export interface DatasetFinding {
+  readonly check: string;
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly holdAllRows?: boolean;
+  readonly details?: Record<string, unknown>;
+}

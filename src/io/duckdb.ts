@@ -1,0 +1,181 @@
+// DuckDB reads Parquet, CSV and JSON Lines natively and streams them in 2048-row chunks. This
+// module owns the shared instance, maps DuckDB types to logical types, and copies chunk vectors
+// into our columnar batches without going through per-value JS objects.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
+import type { LogicalType } from '../core/types.js';
+
+let instance: Promise<DuckDBInstance> | undefined;
+
+/** A new connection on the process-wide instance; each stream needs its own connection. */
+export async function connect(): Promise<DuckDBConnection> {
+  instance ??= DuckDBInstance.create(':memory:', {
+    // Large COPY and sort work spills here instead of growing the heap.
+    temp_directory: join(tmpdir(), `datawarden-duckdb-${process.pid}`),
+    preserve_insertion_order: 'true',
+    // No extension may be fetched at run time: everything datawarden reads is built in.
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  return (await instance).connect();
+}
+
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** How a DuckDB column reaches JS: as DOUBLE, BOOLEAN or VARCHAR, each with a logical type. */
+export interface ReadPlan {
+  readonly name: string;
+  readonly sourceType: string;
+  readonly type: LogicalType;
+  readonly vector: 'double' | 'bool' | 'varchar';
+  /** The SQL expression that selects the column in that vector type. */
+  readonly expression: string;
+}
+
+const INTEGER_TYPES = new Set([
+  'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT',
+]);
+const TIMESTAMP_TYPES = new Set([
+  'TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS', 'TIMESTAMP WITH TIME ZONE', 'DATETIME',
+]);
+
+/** Nested types (lists, structs, maps, unions, fixed arrays) are out of scope for row checks. */
+export function isNestedType(sourceType: string): boolean {
+  return /\[\d*\]$/.test(sourceType) || /^(STRUCT|MAP|UNION)\(/.test(sourceType);
+}
+
+export function readPlanFor(name: string, sourceType: string): ReadPlan {
+  const column = sqlIdentifier(name);
+  if (sourceType === 'BOOLEAN') return { name, sourceType, type: 'bool', vector: 'bool', expression: column };
+  if (INTEGER_TYPES.has(sourceType)) {
+    return { name, sourceType, type: 'int', vector: 'double', expression: `CAST(${column} AS DOUBLE)` };
+  }
+  if (sourceType === 'FLOAT' || sourceType === 'DOUBLE' || sourceType.startsWith('DECIMAL')) {
+    return { name, sourceType, type: 'float', vector: 'double', expression: `CAST(${column} AS DOUBLE)` };
+  }
+  if (TIMESTAMP_TYPES.has(sourceType)) {
+    return { name, sourceType, type: 'timestamp', vector: 'double', expression: `CAST(epoch_us(${column}) AS DOUBLE)` };
+  }
+  if (sourceType === 'DATE') {
+    return {
+      name, sourceType, type: 'timestamp', vector: 'double',
+      expression: `CAST(epoch_us(CAST(${column} AS TIMESTAMP)) AS DOUBLE)`,
+    };
+  }
+  // VARCHAR, BLOB, UUID, ENUM, TIME, INTERVAL, JSON: their text form.
+  return {
+    name, sourceType, type: 'string', vector: 'varchar',
+    expression: sourceType === 'VARCHAR' ? column : `CAST(${column} AS VARCHAR)`,
+  };
+}
+
+// The node API keeps vector memory in fields it does not type; we read them directly because
+// going through getItem() costs a JS object (or a BigInt) per value.
+interface RawDoubleVector {
+  items: Float64Array;
+  validity: { data: BigUint64Array | null };
+}
+interface RawViewVector {
+  dataView: DataView;
+  validity: { data: BigUint64Array | null };
+}
+
+/** Growable columnar storage that chunks are copied into until a batch is full. */
+export class ColumnBuffer {
+  readonly plan: ReadPlan;
+  private doubles: Float64Array;
+  private bytes: Uint8Array;
+  private strings: string[];
+  private valid: Uint8Array;
+  private anyInvalid = false;
+  length = 0;
+
+  constructor(plan: ReadPlan, capacity: number) {
+    this.plan = plan;
+    this.doubles = plan.vector === 'double' ? new Float64Array(capacity) : new Float64Array(0);
+    this.bytes = plan.vector === 'bool' ? new Uint8Array(capacity) : new Uint8Array(0);
+    this.strings = plan.vector === 'varchar' ? new Array<string>(capacity) : [];
+    this.valid = new Uint8Array(capacity);
+  }
+
+  /** Appends `count` rows of a chunk's vector. */
+  append(chunk: DuckDBDataChunk, columnIndex: number, count: number): void {
+    const vector = chunk.getColumnVector(columnIndex) as unknown;
+    const at = this.length;
+    const validityWords = (vector as RawDoubleVector).validity.data;
+    if (validityWords === null) {
+      this.valid.fill(1, at, at + count);
+    } else {
+      const words = new Uint32Array(validityWords.buffer, validityWords.byteOffset, validityWords.length * 2);
+      for (let i = 0; i < count; i++) {
+        const bit = (words[i >>> 5]! >>> (i & 31)) & 1;
+        this.valid[at + i] = bit;
+        if (bit === 0) this.anyInvalid = true;
+      }
+    }
+    if (this.plan.vector === 'double') {
+      const items = (vector as RawDoubleVector).items;
+      this.doubles.set(items.length === count ? items : items.subarray(0, count), at);
+    } else if (this.plan.vector === 'bool') {
+      const view = (vector as RawViewVector).dataView;
+      const source = new Uint8Array(view.buffer, view.byteOffset, count);
+      for (let i = 0; i < count; i++) this.bytes[at + i] = source[i]! === 0 ? 0 : 1;
+    } else {
+      const view = (vector as RawViewVector).dataView;
+      for (let i = 0; i < count; i++) {
+        this.strings[at + i] = this.valid[at + i] === 1 ? readString(view, i * 16) : '';
+      }
+    }
+    this.length += count;
+  }
+
+  /** Hands over the filled rows as a column and starts a fresh buffer of the same capacity. */
+  take(): { valid: Uint8Array | null; doubles: Float64Array; bytes: Uint8Array; strings: string[] } {
+    const n = this.length;
+    const capacity = this.valid.length;
+    const taken = {
+      valid: this.anyInvalid ? this.valid.subarray(0, n) : null,
+      doubles: this.doubles.subarray(0, n),
+      bytes: this.bytes.subarray(0, n),
+      strings: this.strings.length === n ? this.strings : this.strings.slice(0, n),
+    };
+    this.doubles = this.plan.vector === 'double' ? new Float64Array(capacity) : this.doubles;
+    this.bytes = this.plan.vector === 'bool' ? new Uint8Array(capacity) : this.bytes;
+    this.strings = this.plan.vector === 'varchar' ? new Array<string>(capacity) : this.strings;
+    this.valid = new Uint8Array(capacity);
+    this.anyInvalid = false;
+    this.length = 0;
+    return taken;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * Reads a DuckDB string_t (16 bytes: length, then up to 12 inline bytes or a prefix and a pointer).
+ * Short ASCII strings, the common case for categories, skip TextDecoder.
+ */
+function readString(view: DataView, offset: number): string {
+  const length = view.getUint32(offset, true);
+  if (length <= 12) {
+    const start = view.byteOffset + offset + 4;
+    const bytes = new Uint8Array(view.buffer, start, length);
+    let ascii = true;
+    for (let i = 0; i < length; i++) if (bytes[i]! > 0x7f) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    return utf8.decode(bytes);
+  }
+  return utf8.decode(pointedBytes(view, offset, length));
+}
+
+function pointedBytes(view: DataView, offset: number, length: number): Uint8Array {
+  return bindings.get_data_from_pointer(view.buffer as ArrayBuffer, view.byteOffset + offset + 8, length);
+}

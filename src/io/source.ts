@@ -1,0 +1,56 @@
+// A Source streams one input file as batches of typed columns. Parquet, CSV and JSON Lines are
+// read through DuckDB; Arrow IPC through apache-arrow. Every source refuses nested columns,
+// and checks at the end that it read as many rows as the file declares.
+import { stat } from 'node:fs/promises';
+import type { InputShape } from '../core/check.js';
+import { InputError } from '../core/errors.js';
+import type { Batch } from '../core/types.js';
+import { formatOf, type Format } from './formats.js';
+
+/**
+ * `raw` reads text formats as text (CSV fields, JSON values as JSON text) so that the contract
+ * decides how to parse them and a bad value becomes a finding, not an error. `typed` lets the
+ * reader detect types (for infer and convert). Typed formats read the same either way.
+ */
+export type ReadMode = 'raw' | 'typed';
+
+export interface ReadOptions {
+  /** Rows per batch (at least; a batch ends on a reader chunk boundary). */
+  readonly batchRows?: number;
+}
+
+export interface Source {
+  readonly path: string;
+  readonly format: Format;
+  readonly mode: ReadMode;
+  readonly shape: InputShape;
+  /** Streams the whole input; throws InputError on a corrupt file or a short read. */
+  batches(options?: ReadOptions): AsyncGenerator<Batch>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BATCH_ROWS = 65536;
+
+export async function openSource(path: string, mode: ReadMode = 'raw'): Promise<Source> {
+  const format = formatOf(path);
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new InputError('no such file', { subject: path });
+  }
+  if (!info.isFile()) throw new InputError('not a regular file', { subject: path });
+  if (format === 'arrow' || format === 'arrows') {
+    const { openArrowSource } = await import('./arrow-source.js');
+    return openArrowSource(path, format, mode);
+  }
+  const { openDuckDBSource } = await import('./duckdb-source.js');
+  return openDuckDBSource(path, format, mode);
+}
+
+/** The shared guard against silent partial reads. */
+export function assertRowCount(path: string, declared: number | null, read: number): void {
+  if (declared !== null && declared !== read) {
+    throw new InputError(`corrupt file: its metadata declares ${declared} rows but ${read} could be read`, { subject: path });
+  }
+}
