@@ -82,7 +82,7 @@ export async function openArrowSource(path: string, format: Format, mode: ReadMo
   const shape: InputShape = { path, format, columns, declaredRows: null };
   let consumed = false;
   return {
-    path, format, mode, shape,
+    path, format, mode, shape, engine: 'arrow',
     batches: (options) => {
       if (consumed) throw new Error('an Arrow source streams once; open it again to re-read');
       consumed = true;

@@ -1,36 +1,112 @@
 // Parquet, CSV and JSON Lines through DuckDB's streaming reader.
+import { open } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputColumn, InputShape } from '../core/check.js';
-import { InputError, firstLine } from '../core/errors.js';
+import { InputError } from '../core/errors.js';
 import { makeBatch, type Batch, type Column } from '../core/types.js';
 import { ColumnBuffer, connect, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
 import { assertRowCount, DEFAULT_BATCH_ROWS, type ReadMode, type ReadOptions, type Source } from './source.js';
 
-/** The table function that reads a file, for the given mode. */
-export function relationSql(path: string, format: Format, mode: ReadMode, jsonColumns?: readonly string[]): string {
+// CSV is read with a fixed RFC 4180 dialect: DuckDB's dialect sniffer guesses a different
+// delimiter for a file with one ragged row and then reads it without complaint.
+const CSV_DIALECT = `header = true, delim = ',', quote = '"', escape = '"', strict_mode = true`;
+
+/**
+ * The table function that reads a file, for the given mode. Raw CSV and JSON Lines name their
+ * columns (`rawColumns`), read as text or as JSON text.
+ */
+export function relationSql(path: string, format: Format, mode: ReadMode, rawColumns?: readonly string[]): string {
   const file = sqlString(path);
+  const columnsOf = (type: string) => `{${rawColumns!.map((name) => `${sqlString(name)}: '${type}'`).join(', ')}}`;
   switch (format) {
     case 'parquet':
       return `read_parquet(${file})`;
     case 'csv':
-      return mode === 'raw'
-        ? `read_csv(${file}, header = true, all_varchar = true)`
-        : `read_csv(${file}, header = true, sample_size = -1)`;
+      return mode === 'raw' && rawColumns
+        ? `read_csv(${file}, auto_detect = false, ${CSV_DIALECT}, columns = ${columnsOf('VARCHAR')})`
+        : `read_csv(${file}, ${CSV_DIALECT}, sample_size = -1)`;
     case 'jsonl':
-      if (mode === 'raw' && jsonColumns) {
-        const columns = jsonColumns.map((name) => `${sqlString(name)}: 'JSON'`).join(', ');
-        return `read_json(${file}, format = 'newline_delimited', columns = {${columns}})`;
-      }
-      return `read_json(${file}, format = 'newline_delimited', sample_size = -1)`;
+      return mode === 'raw' && rawColumns
+        ? `read_json(${file}, format = 'newline_delimited', columns = ${columnsOf('JSON')})`
+        : `read_json(${file}, format = 'newline_delimited', sample_size = -1)`;
     default:
       throw new Error(`DuckDB does not read ${format}`);
   }
 }
 
-/** DuckDB's messages start with its error class ("Invalid Input Error: "); keep what follows. */
+/**
+ * DuckDB's message on one line: without its error class ("Invalid Input Error: "), with the
+ * detail lines that locate a CSV error (line, expected columns) joined on.
+ */
 export function duckdbMessage(error: unknown): string {
-  return firstLine(error).replace(/^[A-Za-z ]*Error: /, '');
+  const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((l) => l.trim()).filter(Boolean);
+  const head = (lines[0] ?? '').replace(/^[A-Za-z ]*Error: /, '');
+  const detail = lines.slice(1).filter((l) => /^(Original Line|Expected Number of Columns|Value with unterminated quote)/.test(l));
+  return [head, ...detail.map((l) => (l.length > 120 ? `${l.slice(0, 117)}...` : l))].join('; ');
+}
+
+/** The first record of a CSV file: its column names. */
+export async function csvHeader(path: string): Promise<string[]> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '');
+    const fields: string[] = [];
+    let field = '';
+    let quoted = false;
+    let i = 0;
+    for (; i < text.length; i++) {
+      const ch = text[i]!;
+      if (quoted) {
+        if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (ch === '"') quoted = false; else field += ch;
+      } else if (ch === '"') quoted = true;
+      else if (ch === ',') { fields.push(field); field = ''; } else if (ch === '\n' || ch === '\r') break;
+      else field += ch;
+    }
+    if (text.length === 0) throw new InputError('empty CSV file: no header row', { subject: path });
+    if (quoted) throw new InputError('CSV header has an unterminated quote', { subject: path });
+    fields.push(field);
+    const seen = new Set<string>();
+    for (const name of fields) {
+      if (name === '') throw new InputError('CSV header has an empty column name', { subject: path });
+      if (seen.has(name)) throw new InputError(`CSV header names column '${name}' twice`, { subject: path });
+      seen.add(name);
+    }
+    return fields;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Whether DuckDB reads this Parquet file. It does not decode Hadoop-framed LZ4 pages or
+ * BYTE_STREAM_SPLIT on integer and fixed-length columns; those files go to the pure-JS reader.
+ * A file whose metadata DuckDB cannot read stays with DuckDB, which then reports the damage.
+ */
+export async function duckdbReadsParquet(path: string): Promise<boolean> {
+  const connection = await connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT count(*) FROM parquet_metadata(${sqlString(path)}) WHERE compression = 'LZ4' ` +
+        `OR (encodings LIKE '%BYTE_STREAM_SPLIT%' AND type NOT IN ('FLOAT', 'DOUBLE'))`,
+    );
+    return Number(reader.getRows()[0]![0]) === 0;
+  } catch {
+    return true;
+  } finally {
+    connection.closeSync();
+  }
+}
+
+async function assertCsvWellFormed(path: string): Promise<void> {
+  const source = await openDuckDBSource(path, 'csv', 'raw');
+  try {
+    for await (const batch of source.batches()) void batch;
+  } finally {
+    await source.close();
+  }
 }
 
 async function describe(connection: DuckDBConnection, relation: string, path: string): Promise<[string, string][]> {
@@ -62,13 +138,27 @@ function textPlan(name: string, sourceType: string, sqlType: string): ReadPlan {
 export async function openDuckDBSource(path: string, format: Format, mode: ReadMode): Promise<Source> {
   const connection = await connect();
   try {
-    let relation = relationSql(path, format, mode);
-    let described = await describe(connection, relation, path);
-    if (format === 'jsonl' && mode === 'raw') {
+    let relation: string;
+    if (format === 'csv' && mode === 'raw') {
+      relation = relationSql(path, format, mode, await csvHeader(path));
+    } else if (format === 'jsonl' && mode === 'raw') {
       // Sniff the keys, then read every value as JSON text so its JSON type can be checked.
-      relation = relationSql(path, format, mode, described.map(([name]) => name));
-      described = await describe(connection, relation, path);
+      const keys = await describe(connection, relationSql(path, format, 'typed'), path);
+      // A key that always holds objects or arrays is a nested column; a stray object in a
+      // scalar column stays a row-level type error.
+      const nested = keys.find(([, type]) => isNestedType(type));
+      if (nested) throw new InputError(`unsupported: nested column ${nested[0]} (${nested[1]})`, { subject: path });
+      relation = relationSql(path, format, mode, keys.map(([name]) => name));
+    } else {
+      if (format === 'csv') await csvHeader(path); // refuses an empty file or a broken header
+      relation = relationSql(path, format, mode);
     }
+    const described = await describe(connection, relation, path).catch(async (error: unknown) => {
+      // The type sniffer fails on malformed CSV with a vague message; a strict text read
+      // names the line instead.
+      if (format === 'csv' && mode === 'typed') await assertCsvWellFormed(path);
+      throw error;
+    });
     const plans = described.map(([name, sqlType]): ReadPlan => {
       if (isNestedType(sqlType)) throw new InputError(`unsupported: nested column ${name} (${sqlType})`, { subject: path });
       if (mode === 'raw' && format === 'csv') return textPlan(name, 'text', sqlType);
@@ -80,7 +170,7 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
     const shape: InputShape = { path, format, columns, declaredRows };
     const select = `SELECT ${plans.map((p) => p.expression).join(', ')} FROM ${relation}`;
     return {
-      path, format, mode, shape,
+      path, format, mode, shape, engine: 'duckdb',
       batches: (options) => streamBatches(connection, select, plans, shape, options),
       close: async () => connection.closeSync(),
     };

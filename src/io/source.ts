@@ -19,10 +19,14 @@ export interface ReadOptions {
   readonly batchRows?: number;
 }
 
+/** Which library reads the file. */
+export type Engine = 'duckdb' | 'hyparquet' | 'arrow';
+
 export interface Source {
   readonly path: string;
   readonly format: Format;
   readonly mode: ReadMode;
+  readonly engine: Engine;
   readonly shape: InputShape;
   /** Streams the whole input; throws InputError on a corrupt file or a short read. */
   batches(options?: ReadOptions): AsyncGenerator<Batch>;
@@ -44,8 +48,23 @@ export async function openSource(path: string, mode: ReadMode = 'raw'): Promise<
     const { openArrowSource } = await import('./arrow-source.js');
     return openArrowSource(path, format, mode);
   }
-  const { openDuckDBSource } = await import('./duckdb-source.js');
-  return openDuckDBSource(path, format, mode);
+  const { openDuckDBSource, duckdbReadsParquet } = await import('./duckdb-source.js');
+  if (format !== 'parquet') return openDuckDBSource(path, format, mode);
+  const { openHyparquetSource } = await import('./hyparquet-source.js');
+  if (!(await duckdbReadsParquet(path))) return openHyparquetSource(path, mode);
+  try {
+    return await openDuckDBSource(path, format, mode);
+  } catch (duckdbError) {
+    if (duckdbError instanceof InputError && duckdbError.message.includes('unsupported: nested column')) throw duckdbError;
+    // DuckDB refuses some well-formed schemas (a MAP without values); the second reader either
+    // reads the file, names the nested column, or fails too, and then DuckDB's words stand.
+    try {
+      return await openHyparquetSource(path, mode);
+    } catch (fallbackError) {
+      if (fallbackError instanceof InputError && fallbackError.message.includes('unsupported: nested column')) throw fallbackError;
+      throw duckdbError;
+    }
+  }
 }
 
 /** The shared guard against silent partial reads. */

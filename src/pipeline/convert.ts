@@ -24,7 +24,7 @@ export async function convert(inputPath: string, outputPath: string, outFormat: 
   const temp = `${outputPath}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
     let rows: number;
-    if (NATIVE.has(source.format) && NATIVE.has(outFormat)) {
+    if (source.engine === 'duckdb' && NATIVE.has(source.format) && NATIVE.has(outFormat)) {
       await source.close();
       rows = await copyNatively(inputPath, source.format, temp, outFormat);
       assertRowCount(inputPath, source.shape.declaredRows, rows);

@@ -10,12 +10,14 @@ import { applyContractTypes } from '../contract/coerce.js';
 import { connect, sqlString } from '../io/duckdb.js';
 import { duckdbMessage } from '../io/duckdb-source.js';
 import type { Format } from '../io/formats.js';
-import { openSource } from '../io/source.js';
+import { openSource, type Engine } from '../io/source.js';
 import { openWriter, type OutputColumn } from '../io/write/index.js';
 import type { Quarantine } from './findings.js';
 
 export interface RouteRequest {
   readonly input: InputShape;
+  /** Parquet read by DuckDB is routed inside DuckDB. */
+  readonly engine: Engine;
   readonly outFormat: Format;
   readonly cleanPath: string;
   readonly quarantinePath: string;
@@ -35,7 +37,9 @@ export const REASONS_COLUMN = '_reasons';
 const DUCKDB_OUTPUTS = new Set<Format>(['parquet', 'csv', 'jsonl']);
 
 export async function writeRoutedOutputs(request: RouteRequest): Promise<RouteResult> {
-  if (request.input.format === 'parquet' && DUCKDB_OUTPUTS.has(request.outFormat)) return routeInDuckDB(request);
+  if (request.engine === 'duckdb' && request.input.format === 'parquet' && DUCKDB_OUTPUTS.has(request.outFormat)) {
+    return routeInDuckDB(request);
+  }
   return routeByStreaming(request);
 }
 

@@ -82,6 +82,7 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
     const names = { clean: `clean.${ext}`, quarantine: `quarantine.${ext}`, reportMarkdown: 'report.md', report: 'report.json' };
     const routed = await writeRoutedOutputs({
       input: source.shape,
+      engine: source.engine,
       outFormat,
       cleanPath: outputs.tempPath(names.clean),
       quarantinePath: outputs.tempPath(names.quarantine),
