@@ -5,8 +5,9 @@ import { duplicateCheck } from './duplicate.js';
 import { labelCheck } from './label.js';
 import { rangeCheck } from './range.js';
 import { schemaCheck } from './schema.js';
+import { sourceCheck } from './source.js';
 
-export const CHECKS: readonly CheckDefinition[] = [schemaCheck, rangeCheck, labelCheck, duplicateCheck];
+export const CHECKS: readonly CheckDefinition[] = [schemaCheck, rangeCheck, labelCheck, duplicateCheck, sourceCheck];
 
 /** The checks named by `--checks id,id`, in registry order; all of them when none are named. */
 export function selectChecks(ids?: readonly string[]): CheckDefinition[] {

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { ColumnContract, Contract } from '../core/contract.js';
 import { InputError } from '../core/errors.js';
 import { schemaError } from './json-schema.js';
+import { validateProvenanceSection } from '../provenance/contract-section.js';
 import { parseTimestamp } from '../core/parse.js';
 import { boundValue } from '../core/contract.js';
 
@@ -51,6 +52,10 @@ export function validateContract(value: unknown, subject = 'contract'): Contract
     if (name !== undefined && !names.has(name)) fail(role, `names column '${name}', which the contract does not list`);
   }
   if (contract.gate.pass > contract.gate.warn) fail('gate.pass', `must not exceed gate.warn (${contract.gate.pass} > ${contract.gate.warn})`);
+  if (contract.provenance !== undefined) {
+    const [problem] = validateProvenanceSection(contract.provenance);
+    if (problem) throw new InputError(`invalid contract: ${problem}`, { subject });
+  }
   return contract;
 }
 

@@ -8,7 +8,6 @@ import { duckdbMessage, relationSql } from '../io/duckdb-source.js';
 import { formatOf, type Format } from '../io/formats.js';
 import { assertRowCount, openSource } from '../io/source.js';
 import { openWriter } from '../io/write/index.js';
-import { copyOptions } from './outputs.js';
 
 const NATIVE = new Set<Format>(['parquet', 'csv', 'jsonl']);
 
@@ -64,5 +63,15 @@ async function copyNatively(inputPath: string, from: Format, temp: string, to: F
     throw new InputError(`cannot convert: ${duckdbMessage(error)}`, { subject: inputPath, cause: error });
   } finally {
     connection.closeSync();
+  }
+}
+
+function copyOptions(format: Format): string {
+  switch (format) {
+    case 'parquet': return '(FORMAT parquet)';
+    case 'csv': return '(FORMAT csv, HEADER true)';
+    // ISO-8601 with a T and a Z: the form JSON readers (DuckDB's own included) detect as a timestamp.
+    case 'jsonl': return "(FORMAT json, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')";
+    default: throw new Error(`DuckDB does not write ${format}`);
   }
 }

@@ -42,7 +42,8 @@ export interface Report {
   /** Why the verdict is what it is, one sentence each. */
   readonly verdictReasons: readonly string[];
   readonly exitCode: number;
-  readonly timings: { readonly hashMs: number; readonly checkMs: number; readonly writeMs: number; readonly totalMs: number };
+  /** Hashing the input; reading, checking and writing it (one pass); everything. */
+  readonly timings: { readonly hashMs: number; readonly scanMs: number; readonly totalMs: number };
   readonly outputs: { readonly clean: string; readonly quarantine: string; readonly reportMarkdown: string };
   /** Sections added by later stages (detectors, provenance, per-source breakdowns). */
   readonly [section: string]: unknown;

@@ -3,5 +3,10 @@ import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
 import { inferCommand } from './infer.js';
 import { scanCommand } from './scan.js';
+import { keygenCommand } from './keygen.js';
+import { manifestCreateCommand, manifestVerifyCommand } from './manifest.js';
+import { auditVerifyCommand } from './audit.js';
 
-export const COMMANDS: readonly Command[] = [scanCommand, inferCommand, convertCommand];
+export const COMMANDS: readonly Command[] = [
+  scanCommand, inferCommand, convertCommand, keygenCommand, manifestCreateCommand, manifestVerifyCommand, auditVerifyCommand,
+];

@@ -3,6 +3,12 @@ import { parseFormat } from '../../io/formats.js';
 import { scan } from '../../pipeline/scan.js';
 import { numberOption, stringOption, UsageError, type Command } from '../command.js';
 import { createProgress } from '../progress.js';
+import { dirname, join, resolve } from 'node:path';
+
+/** The audit log a scan appends to: DATAWARDEN_AUDIT_LOG, else audit.jsonl in the out dir's parent. */
+export function defaultAuditLog(outDir: string): string {
+  return process.env.DATAWARDEN_AUDIT_LOG ?? join(dirname(resolve(outDir)), 'audit.jsonl');
+}
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -17,6 +23,10 @@ export const scanCommand: Command = {
     seed: { type: 'string', help: 'seed for every randomised step (default 42)' },
     'batch-rows': { type: 'string', help: 'rows per batch (default 65536)' },
     json: { type: 'boolean', help: 'also print report.json to stdout' },
+    manifest: { type: 'string', help: "a signed manifest to verify before any row is released (see the contract's provenance section)" },
+    memory: { type: 'string', help: 'replay memory file: flag rows matching known-bad fingerprints, remember this dataset' },
+    'audit-log': { type: 'string', help: "append a record of this scan here (default: DATAWARDEN_AUDIT_LOG, else audit.jsonl beside --out)" },
+    'no-audit': { type: 'boolean', help: 'do not append to an audit log' },
   },
   details: `Exit codes: 0 pass, 1 warn, 2 fail, 3 error. The verdict compares the quarantined fraction
 with the contract's gate and is raised by dataset-level findings (a missing column fails).
@@ -39,6 +49,9 @@ Outputs are written under temporary names and renamed when complete; report.json
       checks,
       seed: numberOption(values, 'seed'),
       batchRows: numberOption(values, 'batch-rows'),
+      manifest: stringOption(values, 'manifest'),
+      memory: stringOption(values, 'memory'),
+      auditLog: values['no-audit'] ? undefined : (stringOption(values, 'audit-log') ?? defaultAuditLog(outDir)),
       onProgress: (done, total) => progress.update(done, total),
     }).finally(() => progress.done());
     log.info({ verdict: report.verdict, quarantined: report.quarantine.rows, rows: report.input.rows, timings: report.timings }, 'scan finished');

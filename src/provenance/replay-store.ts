@@ -1,0 +1,249 @@
+// Replay memory: fingerprints of rows confirmed as poisoned, and compact keys of every row of
+// each dataset scanned against the store. A scan asks it whether a row is a known-bad replay
+// (matched on the features fingerprint, so a flipped label does not hide it) and whether the same
+// row was already seen in another dataset. Lookups are synchronous, because checks run
+// synchronously per batch; an implementation over Redis would load the known-bad set at open and
+// keep the seen keys in a local table the same way.
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../core/errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { withFileLock } from './file-lock.js';
+import { FingerprintTable } from './fingerprint-table.js';
+import type { RowFingerprint } from './row-fingerprint.js';
+
+export const REPLAY_FORMAT = 'datawarden-replay/1';
+/** Bytes kept per seen row: the first 8 bytes of its with-label fingerprint. */
+export const SEEN_KEY_BYTES = 8;
+
+export interface KnownBadMeta {
+  /** Why the row is bad, e.g. the quarantine reason the reviewer confirmed. */
+  readonly reason: string;
+  /** The dataset the row was found in. */
+  readonly dataset?: string;
+  readonly confirmedBy?: string;
+  readonly note?: string;
+}
+
+export interface KnownBadEntry extends KnownBadMeta {
+  readonly features: string;
+  readonly withLabel: string;
+  readonly addedAt: string;
+}
+
+export interface ReplayStore {
+  /** Is this hex fingerprint (features or with-label) that of a known-bad row? */
+  has(fingerprint: string): boolean;
+  /** Known-bad rows with this features fingerprint (hex). */
+  knownBad(features: string): readonly KnownBadEntry[];
+  /** Records confirmed-bad rows; returns how many were new. */
+  add(fingerprints: readonly RowFingerprint[], meta: KnownBadMeta): number;
+  /** Fast probe on the first 8 bytes of a features fingerprint; confirm a hit with knownBad(). */
+  mayBeBad(hi: number, lo: number): boolean;
+  /** A dataset other than `exceptDataset` that holds a row with this seen key, if any (the earliest recorded). */
+  seenIn(hi: number, lo: number, exceptDataset?: string): string | undefined;
+  /** Replaces the seen keys of `dataset` (SEEN_KEY_BYTES each, big-endian words). */
+  recordSeen(dataset: string, keys: Uint8Array): void;
+  /** Writes what changed since open. */
+  save(): Promise<void>;
+}
+
+interface SeenDataset {
+  readonly dataset: string;
+  readonly keys: Uint8Array;
+  readonly recordedAt: string;
+}
+
+const HEX32 = /^[0-9a-f]{32}$/;
+
+function wordsOfHex(hex: string): [number, number] {
+  return [Number.parseInt(hex.slice(0, 8), 16), Number.parseInt(hex.slice(8, 16), 16)];
+}
+
+/** The store's state in memory; FileReplayStore adds loading and saving. */
+export class MemoryReplayStore implements ReplayStore {
+  protected entries: KnownBadEntry[] = [];
+  private byFeatures = new Map<string, KnownBadEntry[]>();
+  private byWithLabel = new Set<string>();
+  private badPrefixes = new FingerprintTable(64);
+  protected seen = new Map<string, SeenDataset>();
+  /** Datasets recorded since open, which win over what is on disk when saving. */
+  protected recorded = new Set<string>();
+  protected seenTable: { exceptDataset: string | undefined; table: FingerprintTable; datasets: string[] } | null = null;
+
+  get knownBadCount(): number {
+    return this.entries.length;
+  }
+
+  get seenDatasets(): readonly string[] {
+    return [...this.seen.keys()];
+  }
+
+  protected insertEntry(entry: KnownBadEntry): boolean {
+    if (this.byWithLabel.has(entry.withLabel)) return false;
+    this.entries.push(entry);
+    this.byWithLabel.add(entry.withLabel);
+    const list = this.byFeatures.get(entry.features);
+    if (list) list.push(entry);
+    else this.byFeatures.set(entry.features, [entry]);
+    const [hi, lo] = wordsOfHex(entry.features);
+    this.badPrefixes.setIfAbsent(hi, lo, 1);
+    return true;
+  }
+
+  has(fingerprint: string): boolean {
+    return this.byFeatures.has(fingerprint) || this.byWithLabel.has(fingerprint);
+  }
+
+  knownBad(features: string): readonly KnownBadEntry[] {
+    return this.byFeatures.get(features) ?? [];
+  }
+
+  add(fingerprints: readonly RowFingerprint[], meta: KnownBadMeta): number {
+    if (!meta.reason) throw new TypeError('a known-bad row needs a reason');
+    const addedAt = new Date().toISOString();
+    let added = 0;
+    for (const fingerprint of fingerprints) {
+      if (!HEX32.test(fingerprint.features) || !HEX32.test(fingerprint.withLabel)) throw new TypeError('fingerprints are 32 lowercase hex characters');
+      if (this.insertEntry({ ...meta, features: fingerprint.features, withLabel: fingerprint.withLabel, addedAt })) added++;
+    }
+    return added;
+  }
+
+  mayBeBad(hi: number, lo: number): boolean {
+    return this.badPrefixes.size > 0 && this.badPrefixes.get(hi, lo) !== 0;
+  }
+
+  seenIn(hi: number, lo: number, exceptDataset?: string): string | undefined {
+    if (this.seen.size === 0) return undefined;
+    if (!this.seenTable || this.seenTable.exceptDataset !== exceptDataset) this.seenTable = this.buildSeenTable(exceptDataset);
+    const index = this.seenTable.table.get(hi, lo);
+    return index === 0 ? undefined : this.seenTable.datasets[index - 1];
+  }
+
+  private buildSeenTable(exceptDataset: string | undefined): NonNullable<MemoryReplayStore['seenTable']> {
+    const others = [...this.seen.values()].filter((seen) => seen.dataset !== exceptDataset);
+    const table = new FingerprintTable(others.reduce((sum, seen) => sum + seen.keys.length / SEEN_KEY_BYTES, 0));
+    others.forEach((seen, index) => {
+      const view = new DataView(seen.keys.buffer, seen.keys.byteOffset, seen.keys.byteLength);
+      for (let offset = 0; offset < seen.keys.length; offset += SEEN_KEY_BYTES) {
+        table.setIfAbsent(view.getUint32(offset), view.getUint32(offset + 4), index + 1);
+      }
+    });
+    return { exceptDataset, table, datasets: others.map((seen) => seen.dataset) };
+  }
+
+  recordSeen(dataset: string, keys: Uint8Array): void {
+    if (keys.length % SEEN_KEY_BYTES !== 0) throw new RangeError(`seen keys are ${SEEN_KEY_BYTES} bytes each`);
+    this.seen.set(dataset, { dataset, keys, recordedAt: new Date().toISOString() });
+    this.recorded.add(dataset);
+    this.seenTable = null;
+  }
+
+  async save(): Promise<void> {}
+}
+
+// ---- the file format: JSON Lines ---------------------------------------------------------------
+// line 1:  {"format":"datawarden-replay/1"}
+// bad:     {"kind":"bad","features":"<32 hex>","withLabel":"<32 hex>","reason":"…","addedAt":"…",…}
+// seen:    {"kind":"seen","dataset":"<id>","rows":N,"recordedAt":"…","keys":"<base64 of N×8 bytes>"}
+
+function storeError(path: string, line: number, problem: string): InputError {
+  return new InputError(`line ${line}: ${problem}`, { subject: path });
+}
+
+function parseStore(path: string, text: string): { entries: KnownBadEntry[]; seen: SeenDataset[] } {
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const entries: KnownBadEntry[] = [];
+  const seen: SeenDataset[] = [];
+  lines.forEach((line, index) => {
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw storeError(path, index + 1, 'not JSON');
+    }
+    if (index === 0) {
+      if (value.format !== REPLAY_FORMAT) throw storeError(path, 1, `expected {"format":"${REPLAY_FORMAT}"}`);
+      return;
+    }
+    if (value.kind === 'bad') {
+      if (typeof value.features !== 'string' || !HEX32.test(value.features) || typeof value.withLabel !== 'string' || !HEX32.test(value.withLabel)) {
+        throw storeError(path, index + 1, 'features and withLabel must be 32 lowercase hex characters');
+      }
+      if (typeof value.reason !== 'string' || value.reason === '') throw storeError(path, index + 1, 'reason must be a non-empty string');
+      const { kind: _kind, ...entry } = value;
+      entries.push(entry as unknown as KnownBadEntry);
+    } else if (value.kind === 'seen') {
+      if (typeof value.dataset !== 'string' || typeof value.keys !== 'string' || !Number.isSafeInteger(value.rows)) {
+        throw storeError(path, index + 1, 'seen records need dataset, rows and keys');
+      }
+      const keys = new Uint8Array(Buffer.from(value.keys, 'base64'));
+      if (keys.length !== (value.rows as number) * SEEN_KEY_BYTES) throw storeError(path, index + 1, `keys hold ${keys.length} bytes, rows says ${value.rows}`);
+      seen.push({ dataset: value.dataset, keys, recordedAt: String(value.recordedAt ?? '') });
+    } else {
+      throw storeError(path, index + 1, `unknown kind ${JSON.stringify(value.kind)}`);
+    }
+  });
+  return { entries, seen };
+}
+
+function formatStore(entries: readonly KnownBadEntry[], seen: Iterable<SeenDataset>): string {
+  const lines = [JSON.stringify({ format: REPLAY_FORMAT })];
+  for (const entry of entries) lines.push(JSON.stringify({ kind: 'bad', ...entry }));
+  for (const dataset of seen) {
+    lines.push(
+      JSON.stringify({
+        kind: 'seen',
+        dataset: dataset.dataset,
+        rows: dataset.keys.length / SEEN_KEY_BYTES,
+        recordedAt: dataset.recordedAt,
+        keys: Buffer.from(dataset.keys.buffer, dataset.keys.byteOffset, dataset.keys.byteLength).toString('base64'),
+      }),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function readStoreText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InputError(`cannot read replay memory (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { subject: path, cause: error });
+  }
+}
+
+/** The replay memory in one JSON Lines file (`--memory FILE`); an absent file is an empty store. */
+export class FileReplayStore extends MemoryReplayStore {
+  readonly path: string;
+
+  private constructor(path: string) {
+    super();
+    this.path = path;
+  }
+
+  static async open(path: string): Promise<FileReplayStore> {
+    const store = new FileReplayStore(path);
+    const text = await readStoreText(path);
+    if (text !== null) store.load(parseStore(path, text));
+    return store;
+  }
+
+  private load(state: { entries: readonly KnownBadEntry[]; seen: readonly SeenDataset[] }): void {
+    for (const entry of state.entries) this.insertEntry(entry);
+    for (const seen of state.seen) if (!this.recorded.has(seen.dataset)) this.seen.set(seen.dataset, seen);
+    this.seenTable = null;
+  }
+
+  /**
+   * Merges with the file as it is now (another scan may have saved meanwhile) under a lock, and
+   * replaces the file atomically: known-bad rows are the union, seen datasets recorded here win.
+   */
+  override async save(): Promise<void> {
+    await withFileLock(`${this.path}.lock`, async () => {
+      const text = await readStoreText(this.path);
+      if (text !== null) this.load(parseStore(this.path, text));
+      await writeFileAtomic(this.path, formatStore(this.entries, this.seen.values()));
+    });
+  }
+}
