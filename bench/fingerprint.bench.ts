@@ -79,16 +79,20 @@ const ours = time('RowFingerprinter.fingerprintBatch', () => {
 });
 const store = new MemoryReplayStore();
 const check = time('replay check (fingerprints + lookups + seen keys)', () => {
-  const runner = replayCheck({ store, datasetId: 'bench' }).create({ contract, seed: 1, input: { path: 'x', format: 'csv', declaredRows: null, columns: [] } });
+  const check = replayCheck({ store, datasetId: 'bench' });
+  const context = { contract, seed: 1, input: { path: 'x', format: 'csv', declaredRows: null, columns: [] } };
+  const runner = check.create(context);
   const flags = { reason: () => 0, flag: () => undefined };
   for (const batch of batches) runner.run(batch, flags);
-  runner.end!();
+  check.finish!([runner.state!()], context);
 });
 const lookups = time('replay check against 1M seen rows of another dataset', () => {
-  const runner = replayCheck({ store, datasetId: 'bench-2' }).create({ contract, seed: 1, input: { path: 'x', format: 'csv', declaredRows: null, columns: [] } });
+  const check = replayCheck({ store, datasetId: 'bench-2' });
+  const context = { contract, seed: 1, input: { path: 'x', format: 'csv', declaredRows: null, columns: [] } };
+  const runner = check.create(context);
   const flags = { reason: () => 0, flag: () => undefined };
   for (const batch of batches) runner.run(batch, flags);
-  const end = runner.end!();
+  const end = check.finish!([runner.state!()], context);
   if ((end.findings ?? []).length !== 1) throw new Error('expected one duplicate finding');
 });
 console.log(`speed-up of fingerprinting over baseline: ${(reference / ours).toFixed(1)}x; check overhead ${(check - ours).toFixed(0)} ms, with seen lookups ${(lookups - ours).toFixed(0)} ms`);

@@ -1,9 +1,46 @@
 // duplicate: a row whose content repeats an earlier row's, or whose id (or any unique column's
 // value) was already seen. State is one 64-bit hash a row in typed arrays (see HashSet64).
-import { defineCheck } from '../core/check.js';
+// A scan split into row ranges keeps, per range, the first row holding each hash; finish()
+// then flags a range's first occurrences that an earlier range already held.
+import { defineCheck, type LateFlags } from '../core/check.js';
 import { HashSet64 } from '../core/hash-set.js';
 import { hashRows } from '../core/row-hash.js';
-import type { Batch, Column } from '../core/types.js';
+
+/** First occurrences within a range, in row order. */
+interface FirstSeen {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  rows: Float64Array;
+  length: number;
+}
+
+interface DuplicateState {
+  readonly distinctRows: number;
+  readonly stateBytes: number;
+  /** Present when the runner saw one range of a split scan: content first, then each key column. */
+  readonly firstSeen?: readonly FirstSeen[];
+}
+
+function newFirstSeen(): FirstSeen {
+  return { hi: new Uint32Array(1024), lo: new Uint32Array(1024), rows: new Float64Array(1024), length: 0 };
+}
+
+function remember(first: FirstSeen, hi: number, lo: number, row: number): void {
+  if (first.length === first.hi.length) {
+    const grow = <T extends Uint32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    first.hi = grow(first.hi, (n) => new Uint32Array(n));
+    first.lo = grow(first.lo, (n) => new Uint32Array(n));
+    first.rows = grow(first.rows, (n) => new Float64Array(n));
+  }
+  first.hi[first.length] = hi;
+  first.lo[first.length] = lo;
+  first.rows[first.length] = row;
+  first.length++;
+}
 
 export const duplicateCheck = defineCheck({
   meta: {
@@ -13,14 +50,14 @@ export const duplicateCheck = defineCheck({
       duplicate: 'An exact copy of an earlier row, or a repeated id or unique value. The first occurrence stays clean.',
     },
   },
-  create({ contract, input }) {
+  create({ contract, input, partial }) {
     const expected = input.declaredRows ?? 1024;
     const present = new Set(input.columns.map((c) => c.name));
     const keyColumns = contract.columns
       .filter((c) => present.has(c.name) && (c.name === contract.id || c.unique === true))
       .map((c) => c.name);
-    const contentSeen = new HashSet64(expected);
-    const keysSeen = keyColumns.map(() => new HashSet64(expected));
+    const sets = [new HashSet64(expected), ...keyColumns.map(() => new HashSet64(expected))];
+    const firstSeen = partial ? sets.map(newFirstSeen) : undefined;
     let hi = new Uint32Array(0);
     let lo = new Uint32Array(0);
     return {
@@ -33,22 +70,49 @@ export const duplicateCheck = defineCheck({
         // Text formats compare the text as written, not the parsed value.
         const content = (batch.raw ?? batch).columns.filter((c) => c.name !== contract.id);
         hashRows(content, batch.rowCount, hi, lo);
-        for (let i = 0; i < batch.rowCount; i++) if (!contentSeen.add(hi[i]!, lo[i]!)) flags.flag(i, reason);
-        keyColumns.forEach((name, k) => flagRepeatedKeys(batch, batch.byName.get(name)!, keysSeen[k]!, hi, lo, (i) => flags.flag(i, reason)));
+        const offset = batch.rowOffset;
+        for (let i = 0; i < batch.rowCount; i++) {
+          if (!sets[0]!.add(hi[i]!, lo[i]!)) flags.flag(i, reason);
+          else if (firstSeen) remember(firstSeen[0]!, hi[i]!, lo[i]!, offset + i);
+        }
+        keyColumns.forEach((name, k) => {
+          const column = batch.byName.get(name)!;
+          hashRows([column], batch.rowCount, hi, lo);
+          for (let i = 0; i < batch.rowCount; i++) {
+            if (column.valid !== null && column.valid[i] === 0) continue;
+            if (!sets[k + 1]!.add(hi[i]!, lo[i]!)) flags.flag(i, reason);
+            else if (firstSeen) remember(firstSeen[k + 1]!, hi[i]!, lo[i]!, offset + i);
+          }
+        });
       },
-      end() {
-        const bytes = contentSeen.bytes + keysSeen.reduce((sum, set) => sum + set.bytes, 0);
-        return { summary: { distinctRows: contentSeen.size, stateBytes: bytes } };
+      state(): DuplicateState {
+        return {
+          distinctRows: sets[0]!.size,
+          stateBytes: sets.reduce((sum, set) => sum + set.bytes, 0),
+          ...(firstSeen ? { firstSeen } : {}),
+        };
       },
     };
   },
+  finish(states) {
+    const parts = states as readonly DuplicateState[];
+    const stateBytes = Math.max(0, ...parts.map((p) => p.stateBytes));
+    if (parts.length <= 1 || parts.some((p) => !p.firstSeen)) {
+      return { summary: { distinctRows: parts.reduce((sum, p) => sum + p.distinctRows, 0), stateBytes } };
+    }
+    // Ranges in row order: a range's first occurrence that an earlier range holds is a copy.
+    const lists = parts[0]!.firstSeen!.length;
+    const late = new Set<number>();
+    let distinctRows = 0;
+    for (let list = 0; list < lists; list++) {
+      const seen = new HashSet64(parts.reduce((sum, p) => sum + p.firstSeen![list]!.length, 0));
+      for (const part of parts) {
+        const first = part.firstSeen![list]!;
+        for (let k = 0; k < first.length; k++) if (!seen.add(first.hi[k]!, first.lo[k]!)) late.add(first.rows[k]!);
+      }
+      if (list === 0) distinctRows = seen.size;
+    }
+    const lateFlags: LateFlags[] = late.size > 0 ? [{ rows: [...late].sort((a, b) => a - b), code: 'duplicate' }] : [];
+    return { summary: { distinctRows, stateBytes }, lateFlags };
+  },
 });
-
-function flagRepeatedKeys(batch: Batch, column: Column, seen: HashSet64, hi: Uint32Array, lo: Uint32Array, flag: (row: number) => void): void {
-  hashRows([column], batch.rowCount, hi, lo);
-  const { valid } = column;
-  for (let i = 0; i < batch.rowCount; i++) {
-    if (valid !== null && valid[i] === 0) continue;
-    if (!seen.add(hi[i]!, lo[i]!)) flag(i);
-  }
-}

@@ -55,7 +55,7 @@ export function replayCheck(options: ReplayCheckOptions): CheckDefinition {
     create(context) {
       const spec = fingerprintSpec(context.contract, contractProvenance(context.contract).replayIgnore);
       if (spec.features.length === 0) {
-        return { run() {}, end: () => ({ summary: { skipped: 'the contract declares no feature columns to fingerprint' } }) };
+        return { run() {}, state: (): SkippedState => ({ skipped: true }) };
       }
       const fingerprinter = new RowFingerprinter(spec);
       const seenKeys = new KeyBuffer();
@@ -95,29 +95,63 @@ export function replayCheck(options: ReplayCheckOptions): CheckDefinition {
             }
           }
         },
-        end() {
-          if (options.recordSeen ?? true) store.recordSeen(datasetId, seenKeys.contents());
-          const findings: DatasetFinding[] = [...duplicates].map(([other, duplicate]) => ({
-            check: 'replay',
-            code: DUPLICATE_CODE,
-            severity: 'warn',
-            message: `${duplicate.rows} rows are identical (label included) to rows of dataset '${other}'`,
-            details: { dataset: other, rows: duplicate.rows, sampleRows: duplicate.sampleRows },
-          }));
+        state(): ReplayState {
           return {
-            findings,
-            summary: {
-              fingerprintedRows: fingerprinted,
-              fingerprintMs: Math.round(fingerprintMs),
-              replayedRows: replayed,
-              exactReplays: replayed - flippedLabel,
-              flippedLabelReplays: flippedLabel,
-              sampleRows: replayRows,
-              duplicates: Object.fromEntries([...duplicates].map(([other, duplicate]) => [other, duplicate.rows])),
-            },
+            seenKeys: seenKeys.contents(), fingerprinted, fingerprintMs, replayed, flippedLabel, replayRows,
+            duplicates: [...duplicates],
           };
         },
       };
     },
+    finish(states) {
+      const parts = (states as readonly (ReplayState | SkippedState)[]).filter((s): s is ReplayState => 'seenKeys' in s);
+      if (parts.length === 0) return { summary: { skipped: 'the contract declares no feature columns to fingerprint' } };
+      // Every range's rows are recorded as seen under this dataset, in row order.
+      if (options.recordSeen ?? true) for (const part of parts) store.recordSeen(datasetId, part.seenKeys);
+      const duplicates = new Map<string, { rows: number; sampleRows: number[] }>();
+      for (const part of parts) {
+        for (const [other, found] of part.duplicates) {
+          const merged = duplicates.get(other) ?? { rows: 0, sampleRows: [] };
+          merged.rows += found.rows;
+          merged.sampleRows.push(...found.sampleRows.slice(0, SAMPLE_ROWS - merged.sampleRows.length));
+          duplicates.set(other, merged);
+        }
+      }
+      const sum = (pick: (part: ReplayState) => number) => parts.reduce((total, part) => total + pick(part), 0);
+      const replayed = sum((p) => p.replayed);
+      const findings: DatasetFinding[] = [...duplicates].map(([other, duplicate]) => ({
+        check: 'replay',
+        code: DUPLICATE_CODE,
+        severity: 'warn',
+        message: `${duplicate.rows} rows are identical (label included) to rows of dataset '${other}'`,
+        details: { dataset: other, rows: duplicate.rows, sampleRows: duplicate.sampleRows },
+      }));
+      return {
+        findings,
+        summary: {
+          fingerprintedRows: sum((p) => p.fingerprinted),
+          fingerprintMs: Math.round(sum((p) => p.fingerprintMs)),
+          replayedRows: replayed,
+          exactReplays: replayed - sum((p) => p.flippedLabel),
+          flippedLabelReplays: sum((p) => p.flippedLabel),
+          sampleRows: parts.flatMap((p) => p.replayRows).slice(0, SAMPLE_ROWS),
+          duplicates: Object.fromEntries([...duplicates].map(([other, duplicate]) => [other, duplicate.rows])),
+        },
+      };
+    },
   });
+}
+
+interface ReplayState {
+  readonly seenKeys: Uint8Array;
+  readonly fingerprinted: number;
+  readonly fingerprintMs: number;
+  readonly replayed: number;
+  readonly flippedLabel: number;
+  readonly replayRows: readonly number[];
+  readonly duplicates: readonly (readonly [string, { rows: number; sampleRows: number[] }])[];
+}
+
+interface SkippedState {
+  readonly skipped: true;
 }

@@ -20,7 +20,7 @@ export const sourceCheck = defineCheck({
   create(context) {
     const columnName = context.contract.source;
     const allowed = contractProvenance(context.contract).allowedSources;
-    if (columnName === undefined || allowed === null) return { run() {} };
+    if (columnName === undefined || allowed === null) return { run() {}, state: (): SourceState => ({}) };
     const allowedSet = new Set(allowed);
     const rejected = new Map<string, number>();
     return {
@@ -54,18 +54,32 @@ export const sourceCheck = defineCheck({
           }
         }
       },
-      end() {
-        const sources = [...rejected.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-        return {
-          summary: {
-            column: columnName,
-            allowedSources: allowed,
-            rejectedRows: sources.reduce((sum, [, rows]) => sum + rows, 0),
-            rejectedSources: Object.fromEntries(sources.slice(0, MAX_REPORTED_SOURCES)),
-            rejectedSourcesNotListed: Math.max(0, sources.length - MAX_REPORTED_SOURCES),
-          },
-        };
+      state(): SourceState {
+        return { rejected: [...rejected.entries()] };
+      },
+    };
+  },
+  finish(states, context) {
+    const columnName = context.contract.source;
+    const allowed = contractProvenance(context.contract).allowedSources;
+    if (columnName === undefined || allowed === null) return {};
+    const rejected = new Map<string, number>();
+    for (const state of states as readonly SourceState[]) {
+      for (const [source, rows] of state.rejected ?? []) rejected.set(source, (rejected.get(source) ?? 0) + rows);
+    }
+    const sources = [...rejected.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    return {
+      summary: {
+        column: columnName,
+        allowedSources: allowed,
+        rejectedRows: sources.reduce((sum, [, rows]) => sum + rows, 0),
+        rejectedSources: Object.fromEntries(sources.slice(0, MAX_REPORTED_SOURCES)),
+        rejectedSourcesNotListed: Math.max(0, sources.length - MAX_REPORTED_SOURCES),
       },
     };
   },
 });
+
+interface SourceState {
+  readonly rejected?: readonly (readonly [string, number])[];
+}

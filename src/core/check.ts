@@ -11,6 +11,11 @@ export interface CheckMeta {
   readonly reasons: Readonly<Record<string, string>>;
   /** Detectors need a fitted model; rule checks do not. */
   readonly needsModel?: boolean;
+  /**
+   * The check can only flag some rows once it has seen every row (a trigger value is decided
+   * from the whole dataset). Such a scan checks all rows before routing any.
+   */
+  readonly flagsAtEnd?: boolean;
 }
 
 /** A column as the input file presents it, before any row is read. */
@@ -42,24 +47,46 @@ export interface CheckContext {
   readonly seed: number;
   /** The fitted model bundle, for detectors. */
   readonly model?: unknown;
+  /**
+   * The runner sees one row range of a scan split across workers: its state() must carry what
+   * finish() needs to fold the ranges (a duplicate check keeps which row held each hash).
+   */
+  readonly partial?: boolean;
+}
+
+/** Rows flagged when the scan ends: global row indices with one reason code. */
+export interface LateFlags {
+  readonly rows: ArrayLike<number>;
+  readonly code: string;
 }
 
 export interface CheckEnd {
   readonly findings?: readonly DatasetFinding[];
   /** Figures for the report (thresholds, histograms, counts). */
   readonly summary?: Readonly<Record<string, unknown>>;
+  /** Rows that only the whole dataset shows to be bad (see CheckMeta.flagsAtEnd). */
+  readonly lateFlags?: readonly LateFlags[];
 }
 
 export interface CheckRunner {
   /** Dataset-level findings known before any row is read (a missing column). */
   begin?(): readonly DatasetFinding[];
   run(batch: Batch, flags: RowFlags): void;
-  end?(): CheckEnd;
+  /**
+   * What the runner learnt over its rows (counts, histograms, hashes), as a value v8 can
+   * serialise, so that ranges scanned by different workers fold into one result.
+   */
+  state?(): unknown;
 }
 
 export interface CheckDefinition {
   readonly meta: CheckMeta;
   create(context: CheckContext): CheckRunner;
+  /**
+   * The end of the scan: folds the states of every row range, in row order (one state for a
+   * scan in one process), into findings, a summary and late flags.
+   */
+  finish?(states: readonly unknown[], context: CheckContext): CheckEnd;
 }
 
 export function defineCheck(definition: CheckDefinition): CheckDefinition {

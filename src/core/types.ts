@@ -76,3 +76,16 @@ export interface DatasetFinding {
   readonly holdAllRows?: boolean;
   readonly details?: Record<string, unknown>;
 }
+
+/** Rows [from, to) of a batch (indices within it), sharing its buffers. */
+export function sliceBatch(batch: Batch, from: number, to: number): Batch {
+  if (from === 0 && to === batch.rowCount) return batch;
+  const columns = batch.columns.map((c): Column => {
+    const valid = c.valid === null ? null : c.valid.subarray(from, to);
+    const bad = c.bad === null ? null : c.bad.subarray(from, to);
+    if (c.type === 'string') return { ...c, valid, bad, values: c.values.slice(from, to) };
+    if (c.type === 'bool') return { ...c, valid, bad, values: c.values.subarray(from, to) };
+    return { ...c, valid, bad, values: c.values.subarray(from, to) };
+  });
+  return makeBatch(batch.rowOffset + from, to - from, columns, batch.raw && sliceBatch(batch.raw, from, to));
+}

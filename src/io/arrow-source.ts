@@ -8,7 +8,7 @@ import {
 } from 'apache-arrow';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError, firstLine } from '../core/errors.js';
-import { makeBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
+import { makeBatch, sliceBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
 import type { Format } from './formats.js';
 import type { ReadMode, ReadOptions, Source } from './source.js';
 
@@ -95,7 +95,8 @@ export async function openArrowSource(path: string, format: Format, mode: ReadMo
 }
 
 async function* streamBatches(reader: AsyncIterable<RecordBatch>, shape: InputShape, options: ReadOptions = {}): AsyncGenerator<Batch> {
-  void options; // Arrow batches keep the writer's size.
+  // Arrow batches keep the writer's size; a range keeps the rows of each batch that fall in it.
+  const { start, end } = options.range ?? { start: 0, end: Number.POSITIVE_INFINITY };
   let rowOffset = 0;
   const iterator = reader[Symbol.asyncIterator]();
   for (;;) {
@@ -115,7 +116,10 @@ async function* streamBatches(reader: AsyncIterable<RecordBatch>, shape: InputSh
       throw readFailure(shape.path, error);
     }
     rowOffset += batch.rowCount;
-    yield batch;
+    const from = Math.max(0, start - batch.rowOffset);
+    const to = Math.min(batch.rowCount, end - batch.rowOffset);
+    if (to > from) yield sliceBatch(batch, from, to);
+    if (rowOffset >= end) break;
   }
 }
 

@@ -6,7 +6,7 @@ import { InputError } from '../core/errors.js';
 import { makeBatch, type Batch, type Column } from '../core/types.js';
 import { ColumnBuffer, connect, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
-import { assertRowCount, DEFAULT_BATCH_ROWS, type ReadMode, type ReadOptions, type Source } from './source.js';
+import { assertRowCount, DEFAULT_BATCH_ROWS, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
 // CSV is read with a fixed RFC 4180 dialect: DuckDB's dialect sniffer guesses a different
 // delimiter for a file with one ragged row and then reads it without complaint.
@@ -168,10 +168,20 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
     const declaredRows = format === 'parquet' ? await declaredParquetRows(connection, path) : null;
     const columns: InputColumn[] = plans.map((p) => ({ name: p.name, type: p.type, sourceType: p.sourceType }));
     const shape: InputShape = { path, format, columns, declaredRows };
-    const select = `SELECT ${plans.map((p) => p.expression).join(', ')} FROM ${relation}`;
+    const columnsSql = plans.map((p) => p.expression).join(', ');
+    const select = (range?: RowRange): string => {
+      if (!range) return `SELECT ${columnsSql} FROM ${relation}`;
+      // Parquet knows each row's position and skips row groups outside the range; text
+      // formats are read from the start.
+      if (format === 'parquet') {
+        return `SELECT ${columnsSql} FROM read_parquet(${sqlString(path)}, file_row_number = true) ` +
+          `WHERE file_row_number >= ${range.start} AND file_row_number < ${range.end}`;
+      }
+      return `SELECT ${columnsSql} FROM ${relation} LIMIT ${range.end - range.start} OFFSET ${range.start}`;
+    };
     return {
       path, format, mode, shape, engine: 'duckdb',
-      batches: (options) => streamBatches(connection, select, plans, shape, options),
+      batches: (options = {}) => streamBatches(connection, select(options.range), plans, shape, options),
       close: async () => connection.closeSync(),
     };
   } catch (error) {
@@ -188,9 +198,10 @@ async function* streamBatches(
   options: ReadOptions = {},
 ): AsyncGenerator<Batch> {
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+  const start = options.range?.start ?? 0;
   // A chunk is at most 2048 rows and is appended whole, so leave room for one past the target.
   const buffers = plans.map((plan) => new ColumnBuffer(plan, batchRows + 2048));
-  let rowOffset = 0;
+  let rowOffset = start;
   let buffered = 0;
   const emit = (): Batch => {
     const columns = buffers.map((buffer) => toColumn(buffer));
@@ -219,7 +230,7 @@ async function* streamBatches(
     if (buffered >= batchRows) yield emit();
   }
   if (buffered > 0) yield emit();
-  assertRowCount(shape.path, shape.declaredRows, rowOffset);
+  assertRowCount(shape.path, shape.declaredRows, rowOffset - start, options.range);
 }
 
 function toColumn(buffer: ColumnBuffer): Column {

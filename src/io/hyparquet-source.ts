@@ -85,14 +85,21 @@ export async function openHyparquetSource(path: string, mode: ReadMode): Promise
   const readerMetadata = metadata;
   return {
     path, format: 'parquet', mode, shape, engine: 'hyparquet',
-    async *batches(_options?: ReadOptions): AsyncGenerator<Batch> {
-      let rowStart = 0;
-      for (const groupRows of rowGroups) {
+    async *batches(options: ReadOptions = {}): AsyncGenerator<Batch> {
+      const range = options.range ?? { start: 0, end: Number.POSITIVE_INFINITY };
+      let groupStart = 0;
+      let read = 0;
+      for (const groupSize of rowGroups) {
+        const rowStart = Math.max(groupStart, range.start);
+        const rowEnd = Math.min(groupStart + groupSize, range.end);
+        groupStart += groupSize;
+        if (rowEnd <= rowStart) continue;
+        const groupRows = rowEnd - rowStart;
         let rows: unknown[][] = [];
         try {
           await parquetRead({
             file: readerFile, metadata: readerMetadata, compressors, parsers: parsers as never, utf8: false,
-            rowStart, rowEnd: rowStart + groupRows,
+            rowStart, rowEnd,
             onComplete: (read: unknown[][]) => {
               rows = read;
             },
@@ -104,9 +111,9 @@ export async function openHyparquetSource(path: string, mode: ReadMode): Promise
           throw new InputError(`corrupt file: row group at row ${rowStart} declares ${groupRows} rows but ${rows.length} could be read`, { subject: path });
         }
         yield makeBatch(rowStart, rows.length, columns.map((c, i) => columnOf(c, rows, i)));
-        rowStart += groupRows;
+        read += rows.length;
       }
-      assertRowCount(path, shape.declaredRows, rowStart);
+      assertRowCount(path, shape.declaredRows, read, options.range);
     },
     close: async () => undefined,
   };

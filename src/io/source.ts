@@ -14,9 +14,17 @@ import { formatOf, type Format } from './formats.js';
  */
 export type ReadMode = 'raw' | 'typed';
 
+/** Rows [start, end) of the input. */
+export interface RowRange {
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface ReadOptions {
   /** Rows per batch (at least; a batch ends on a reader chunk boundary). */
   readonly batchRows?: number;
+  /** Read only these rows; batches then start at `range.start`. */
+  readonly range?: RowRange;
 }
 
 /** Which library reads the file. */
@@ -67,8 +75,9 @@ export async function openSource(path: string, mode: ReadMode = 'raw'): Promise<
   }
 }
 
-/** The shared guard against silent partial reads. */
-export function assertRowCount(path: string, declared: number | null, read: number): void {
+/** The shared guard against silent partial reads (of a range: the rows the range holds). */
+export function assertRowCount(path: string, declared: number | null, read: number, range?: RowRange): void {
+  if (range && declared !== null) declared = Math.max(0, Math.min(range.end, declared) - range.start);
   if (declared !== null && declared !== read) {
     throw new InputError(`corrupt file: its metadata declares ${declared} rows but ${read} could be read`, { subject: path });
   }

@@ -70,11 +70,11 @@ export class RowRouter {
   }
 
   /**
-   * Routes one batch. `quarantine` entries [from, quarantine.length) are this batch's
-   * quarantined rows, in row order.
+   * Routes one batch. `quarantine` entries [from, to) are this batch's quarantined rows, in
+   * row order.
    */
-  async route(raw: Batch, typed: Batch, quarantine: Quarantine, from: number): Promise<void> {
-    const heldCount = quarantine.length - from;
+  async route(raw: Batch, typed: Batch, quarantine: Quarantine, from: number, to = quarantine.length): Promise<void> {
+    const heldCount = to - from;
     const keptCount = raw.rowCount - heldCount;
     if (keptCount > 0) {
       const source = this.crossFormat ? typed : raw;
@@ -85,7 +85,7 @@ export class RowRouter {
         let next = from;
         let k = 0;
         for (let row = 0; row < raw.rowCount; row++) {
-          if (next < quarantine.length && quarantine.rows[next] === raw.rowOffset + row) next++;
+          if (next < to && quarantine.rows[next] === raw.rowOffset + row) next++;
           else kept[k++] = row;
         }
         await this.cleanWriter!.write(gatherBatch(source, kept, keptCount));

@@ -1,10 +1,15 @@
 // scan: stream a dataset through its contract's checks and write the clean set, the quarantine
-// set and the report, in one pass. Each batch is read, given the contract's types, checked, its
-// flags folded into a compact quarantine list, and its rows routed to the two output files.
+// set and the report. Three phases, so that a scan can also be split across queue workers:
+//   planScan      hash the input, settle provenance, pick the checks;
+//   checkRange    read rows (all, or one range), apply the contract's types, run the checks,
+//                 fold flags into a compact quarantine list and the checks' states;
+//   completeScan  fold the ranges' states (late flags included), route rows, write the report.
+// In one process, when no check needs the whole dataset before flagging, routing happens
+// inside checkRange and the input is read once.
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { CheckContext, CheckDefinition, CheckRunner } from '../core/check.js';
+import type { CheckContext, CheckDefinition, CheckEnd } from '../core/check.js';
 import type { DatasetFinding } from '../core/types.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { selectChecks } from '../checks/index.js';
@@ -15,11 +20,12 @@ import { OutputSet } from '../io/atomic.js';
 import { countRows } from '../io/count.js';
 import { hashFile } from '../io/file-hash.js';
 import { extensionOf, type Format } from '../io/formats.js';
-import { openSource } from '../io/source.js';
+import { openSource, type RowRange } from '../io/source.js';
+import type { InputShape } from '../core/check.js';
 import { appendAuditRecord } from '../provenance/audit-log.js';
 import { provenanceFindings } from '../provenance/findings.js';
 import { FileReplayStore } from '../provenance/replay-store.js';
-import { SourceStats, type RowHit } from '../provenance/source-stats.js';
+import { SourceStats, type RowHit, type SourceStatsJson } from '../provenance/source-stats.js';
 import { BatchFindings, foldBatch, Quarantine, ReasonRegistry } from './findings.js';
 import { RowRouter } from './outputs.js';
 import { decideVerdict, EXIT_CODES, reportMarkdown, type CheckReport, type Report } from './report.js';
@@ -36,6 +42,8 @@ export interface ScanOptions {
   readonly batchRows?: number;
   /** The fitted model bundle, for detectors. */
   readonly model?: unknown;
+  /** sha256 of the model bundle file, for the report and the audit log. */
+  readonly modelSha256?: string;
   /** A signed manifest to verify before any row is released. */
   readonly manifest?: string;
   /** Replay memory: a file of fingerprints of known-bad rows (and of rows seen before). */
@@ -53,52 +61,102 @@ export interface ScanResult {
 
 export const DEFAULT_SEED = 42;
 
-export async function scan(options: ScanOptions): Promise<ScanResult> {
-  const started = performance.now();
-  const seed = options.seed ?? DEFAULT_SEED;
+/** What every phase of one scan shares. */
+export interface ScanPlan {
+  readonly options: ScanOptions;
+  readonly seed: number;
+  readonly shape: InputShape;
+  readonly outFormat: Format;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly definitions: readonly CheckDefinition[];
+  /** Dataset-level findings known before any row is read (provenance, a missing column). */
+  readonly findings: readonly DatasetFinding[];
+  /** Codes of findings that hold every row back. */
+  readonly heldCodes: readonly string[];
+  /** Whether some check flags rows only at the end, so rows cannot be routed as they are checked. */
+  readonly flagsAtEnd: boolean;
+  readonly memory?: FileReplayStore;
+  readonly startedAt: number;
+  readonly hashMs: number;
+}
+
+export interface PlanOptions {
+  /** The input's sha256 when a caller already has it (queue batch jobs). */
+  readonly sha256?: string;
+  /** Verify the manifest and provenance; a batch job leaves this to its parent. Default true. */
+  readonly provenance?: boolean;
+}
+
+export async function planScan(options: ScanOptions, planOptions: PlanOptions = {}): Promise<ScanPlan> {
+  const startedAt = performance.now();
   const { contract } = options.contract;
-  const definitions: CheckDefinition[] = selectChecks(options.checks);
   const source = await openSource(options.input, 'raw');
-  const outFormat = options.format ?? source.format;
-  const outputs = new OutputSet(options.outDir);
-  const ext = extensionOf(outFormat);
-  const names = { clean: `clean.${ext}`, quarantine: `quarantine.${ext}`, reportMarkdown: 'report.md', report: 'report.json' };
-  let router: RowRouter | undefined;
+  const shape = source.shape;
+  await source.close();
+  const { sha256, bytes } = planOptions.sha256
+    ? { sha256: planOptions.sha256, bytes: 0 }
+    : await hashFile(options.input);
+  const hashMs = performance.now() - startedAt;
+  const findings: DatasetFinding[] = planOptions.provenance === false ? [] : await provenanceFindings({
+    provenance: contract.provenance,
+    contractDir: dirname(options.contract.path),
+    datasetPath: options.input,
+    manifestPath: options.manifest,
+    rowCount: shape.declaredRows ?? countRows,
+  });
+  const definitions: CheckDefinition[] = selectChecks(options.checks);
+  const memory = options.memory ? await FileReplayStore.open(options.memory) : undefined;
+  if (memory) definitions.push(replayCheck({ store: memory, datasetId: sha256 }));
+  const seed = options.seed ?? DEFAULT_SEED;
+  const context = contextOf(options, shape, seed, false);
+  findings.push(...definitions.flatMap((d) => d.create(context).begin?.() ?? []));
+  return {
+    options, seed, shape, sha256, bytes, definitions, findings, memory, startedAt, hashMs,
+    outFormat: options.format ?? shape.format as Format,
+    heldCodes: findings.filter((f) => f.holdAllRows).map((f) => f.code),
+    flagsAtEnd: definitions.some((d) => d.meta.flagsAtEnd === true),
+  };
+}
+
+function contextOf(options: ScanOptions, input: InputShape, seed: number, partial: boolean): CheckContext {
+  return { contract: options.contract.contract, input, seed, model: options.model, partial };
+}
+
+/** What checking one row range (or the whole input) produced; v8-serialisable for the queue. */
+export interface RangeResult {
+  readonly range: RowRange | null;
+  readonly rows: number;
+  /** Quarantined rows in order, each with the id of its reason set text. */
+  readonly quarantineRows: Float64Array;
+  readonly quarantineReasonSets: Uint32Array;
+  readonly reasonSetTexts: readonly string[];
+  /** The check (index into the plan's definitions) that writes each reason code seen. */
+  readonly codeChecks: Readonly<Record<string, number>>;
+  /** Each check's state, in definition order. */
+  readonly states: readonly unknown[];
+  /** Per-source statistics of the rows checked (set when rows were routed as they were checked). */
+  readonly sources?: SourceStatsJson;
+}
+
+/**
+ * Reads and checks rows. With a router, each batch's rows are routed as soon as it is checked
+ * (only valid when the plan has no late flags).
+ */
+export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowRouter): Promise<RangeResult> {
+  const { options } = plan;
+  const { contract } = options.contract;
+  const context = contextOf(options, plan.shape, plan.seed, range !== undefined);
+  const runners = plan.definitions.map((d) => d.create(context));
+  const registry = new ReasonRegistry();
+  const flags = new BatchFindings(registry);
+  const quarantine = new Quarantine();
+  const perCheck: number[] = plan.definitions.map(() => 0);
+  const sources = router ? newSourceStats(plan) : undefined;
+  const source = await openSource(options.input, 'raw');
+  let rows = 0;
   try {
-    const { sha256, bytes } = await hashFile(options.input);
-    const hashed = performance.now();
-    // Provenance is settled before any row is read: a failure holds every row back.
-    const findings: DatasetFinding[] = await provenanceFindings({
-      provenance: contract.provenance,
-      contractDir: dirname(options.contract.path),
-      datasetPath: options.input,
-      manifestPath: options.manifest,
-      rowCount: source.shape.declaredRows ?? countRows,
-    });
-    const memory = options.memory ? await FileReplayStore.open(options.memory) : undefined;
-    if (memory) definitions.push(replayCheck({ store: memory, datasetId: sha256 }));
-
-    const context: CheckContext = { contract, input: source.shape, seed, model: options.model };
-    const runners: CheckRunner[] = definitions.map((d) => d.create(context));
-    findings.push(...runners.flatMap((r) => r.begin?.() ?? []));
-    const heldCodes = findings.filter((f) => f.holdAllRows).map((f) => f.code);
-
-    await outputs.prepare();
-    router = new RowRouter({
-      input: source.shape,
-      outFormat,
-      cleanPath: outputs.tempPath(names.clean),
-      quarantinePath: outputs.tempPath(names.quarantine),
-      contract,
-    });
-    await router.open();
-    const registry = new ReasonRegistry();
-    const flags = new BatchFindings(registry);
-    const quarantine = new Quarantine();
-    const rowsFlaggedByCheck: number[] = definitions.map(() => 0);
-    const sources = new SourceStats({ sourceColumn: contract.source ?? null, labelColumn: contract.label ?? null });
-    let rows = 0;
-    for await (const raw of source.batches({ batchRows: options.batchRows })) {
+    for await (const raw of source.batches({ batchRows: options.batchRows, range })) {
       const batch = applyContractTypes(raw, contract);
       flags.reset();
       for (let c = 0; c < runners.length; c++) {
@@ -106,92 +164,277 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
         runners[c]!.run(batch, flags);
       }
       const from = quarantine.length;
-      foldBatch(flags, registry, batch.rowOffset, batch.rowCount, heldCodes, quarantine, rowsFlaggedByCheck);
-      await router.route(raw, batch, quarantine, from);
-      sources.addBatch(batch, ...batchHits(quarantine, from, batch.rowOffset, batch.rowCount));
+      foldBatch(flags, registry, batch.rowOffset, batch.rowCount, plan.heldCodes, quarantine, perCheck);
+      if (router) {
+        await router.route(raw, batch, quarantine, from);
+        sources!.addBatch(batch, ...batchHits(quarantine, from, batch.rowOffset, batch.rowCount));
+      }
       rows += batch.rowCount;
-      options.onProgress?.(rows, source.shape.declaredRows);
+      options.onProgress?.(rows, plan.shape.declaredRows);
     }
-    const ends = runners.map((r) => r.end?.() ?? {});
-    for (const end of ends) findings.push(...(end.findings ?? []));
-    await router.close();
-    const checked = performance.now();
+  } finally {
+    await source.close();
+  }
+  const codeChecks: Record<string, number> = {};
+  registry.codes.forEach((code, id) => (codeChecks[code] = registry.checkOf[id]!));
+  return {
+    range: range ?? null,
+    rows,
+    quarantineRows: quarantine.rows.slice(0, quarantine.length),
+    quarantineReasonSets: quarantine.reasonSets.slice(0, quarantine.length),
+    reasonSetTexts: [...quarantine.reasonSetTexts],
+    codeChecks,
+    states: runners.map((r) => r.state?.()),
+    sources: sources?.toJSON(),
+  };
+}
 
-    const checkReports: CheckReport[] = definitions.map((definition, c) => {
-      const reasons: Record<string, number> = {};
-      registry.codes.forEach((code, id) => {
-        if (registry.checkOf[id] === c && registry.rowCounts[id]! > 0) reasons[code] = registry.rowCounts[id]!;
-      });
-      const summary = ends[c]!.summary;
-      return {
-        id: definition.meta.id,
-        description: definition.meta.description,
-        flaggedRows: rowsFlaggedByCheck[c]!,
-        reasons,
-        ...(summary ? { summary } : {}),
-      };
-    });
-    const fraction = rows === 0 ? 0 : quarantine.length / rows;
-    const { verdict, reasons: verdictReasons } = decideVerdict(fraction, contract.gate, findings);
-    const report: Report = {
-      reportVersion: 1,
-      tool: { name: 'datawarden', version: TOOL_VERSION },
-      createdAt: new Date().toISOString(),
-      input: {
-        path: options.input, format: source.format, sha256, bytes, rows,
-        declaredRows: source.shape.declaredRows, columns: source.shape.columns,
-      },
-      contract: { name: contract.name, path: options.contract.path, sha256: options.contract.sha256 },
-      options: { checks: definitions.map((d) => d.meta.id), seed, outputFormat: outFormat },
-      checks: checkReports,
-      findings,
-      quarantine: { rows: quarantine.length, fraction },
-      clean: { rows: router.cleanRows },
-      gate: contract.gate,
-      verdict,
-      verdictReasons,
-      exitCode: EXIT_CODES[verdict],
-      timings: {
-        hashMs: Math.round(hashed - started),
-        scanMs: Math.round(checked - hashed),
-        totalMs: Math.round(performance.now() - started),
-      },
-      outputs: { clean: names.clean, quarantine: names.quarantine, reportMarkdown: names.reportMarkdown },
-      sources: sources.toJSON(),
-      ...(options.manifest ? { provenance: { manifest: options.manifest } } : {}),
-    };
-    const reportText = `${JSON.stringify(report, null, 2)}\n`;
-    await writeFile(outputs.tempPath(names.reportMarkdown), reportMarkdown(report));
-    await writeFile(outputs.tempPath(names.report), reportText);
-    await outputs.commit(names.report);
-    await memory?.save();
-    if (options.auditLog) {
-      await appendAuditRecord(options.auditLog, {
-        toolVersion: TOOL_VERSION,
-        inputSha256: sha256,
-        contractSha256: options.contract.sha256,
-        modelSha256: null,
-        reportSha256: sha256Of(reportText),
-        verdict,
-        counts: { rows, clean: router.cleanRows, quarantined: quarantine.length },
-      });
-    }
-    return { report, reportPath: outputs.finalPath(names.report) };
+function newSourceStats(plan: ScanPlan): SourceStats {
+  const { contract } = plan.options.contract;
+  return new SourceStats({ sourceColumn: contract.source ?? null, labelColumn: contract.label ?? null });
+}
+
+/** One scan in this process. */
+export async function scan(options: ScanOptions): Promise<ScanResult> {
+  const plan = await planScan(options);
+  if (plan.flagsAtEnd) return completeScan(plan, [await checkRange(plan)]);
+  const outputs = new OutputSet(options.outDir);
+  await outputs.prepare();
+  const router = routerFor(plan, outputs);
+  try {
+    await router.open();
+    const result = await checkRange(plan, undefined, router);
+    await router.close();
+    return await completeScan(plan, [result], { outputs, router });
   } catch (error) {
-    await router?.abort();
+    await router.abort();
     await outputs.abort();
+    throw error;
+  }
+}
+
+function outputNames(format: Format) {
+  const ext = extensionOf(format);
+  return { clean: `clean.${ext}`, quarantine: `quarantine.${ext}`, reportMarkdown: 'report.md', report: 'report.json' };
+}
+
+function routerFor(plan: ScanPlan, outputs: OutputSet): RowRouter {
+  const names = outputNames(plan.outFormat);
+  return new RowRouter({
+    input: plan.shape,
+    outFormat: plan.outFormat,
+    cleanPath: outputs.tempPath(names.clean),
+    quarantinePath: outputs.tempPath(names.quarantine),
+    contract: plan.options.contract.contract,
+  });
+}
+
+/** Concatenates the ranges' quarantines (ranges are disjoint and in row order). */
+function mergeQuarantines(results: readonly RangeResult[]): Quarantine {
+  const merged = new Quarantine();
+  for (const result of results) {
+    for (let k = 0; k < result.quarantineRows.length; k++) {
+      merged.add(result.quarantineRows[k]!, result.reasonSetTexts[result.quarantineReasonSets[k]!]!);
+    }
+  }
+  return merged;
+}
+
+/**
+ * Adds late flags to the quarantine. A row's reasons stay listed in check order, then by code,
+ * wherever each reason came from.
+ */
+function addLateFlags(quarantine: Quarantine, ends: readonly CheckEnd[], checkOf: (code: string) => number): Quarantine {
+  const late = new Map<number, string[]>();
+  ends.forEach((end) => {
+    for (const flagged of end.lateFlags ?? []) {
+      for (let k = 0; k < flagged.rows.length; k++) {
+        const row = flagged.rows[k]!;
+        const codes = late.get(row) ?? [];
+        codes.push(flagged.code);
+        late.set(row, codes);
+      }
+    }
+  });
+  if (late.size === 0) return quarantine;
+  const order = (a: string, b: string) => checkOf(a) - checkOf(b) || (a < b ? -1 : a > b ? 1 : 0);
+  const rows = new Map<number, string>();
+  for (let k = 0; k < quarantine.length; k++) rows.set(quarantine.rows[k]!, quarantine.reasonsOf(k));
+  for (const [row, codes] of late) {
+    const existing = rows.get(row);
+    const all = new Set([...(existing ? existing.split(';') : []), ...codes]);
+    rows.set(row, [...all].sort(order).join(';'));
+  }
+  const merged = new Quarantine();
+  for (const row of [...rows.keys()].sort((a, b) => a - b)) merged.add(row, rows.get(row)!);
+  return merged;
+}
+
+interface Routed {
+  readonly outputs: OutputSet;
+  readonly router: RowRouter;
+}
+
+/** Routes rows by a finished quarantine, reading the input again. */
+async function routeAll(plan: ScanPlan, quarantine: Quarantine, outputs: OutputSet): Promise<{ router: RowRouter; sources: SourceStats }> {
+  const router = routerFor(plan, outputs);
+  const sources = newSourceStats(plan);
+  const { contract } = plan.options.contract;
+  const source = await openSource(plan.options.input, 'raw');
+  try {
+    await router.open();
+    let next = 0;
+    for await (const raw of source.batches({ batchRows: plan.options.batchRows })) {
+      const end = raw.rowOffset + raw.rowCount;
+      const from = next;
+      while (next < quarantine.length && quarantine.rows[next]! < end) next++;
+      const typed = applyContractTypes(raw, contract);
+      await router.route(raw, typed, quarantine, from, next);
+      sources.addBatch(typed, ...batchHits(quarantine, from, raw.rowOffset, raw.rowCount, next));
+    }
+    await router.close();
+    return { router, sources };
+  } catch (error) {
+    await router.abort();
     throw error;
   } finally {
     await source.close();
   }
 }
 
-/** This batch's quarantined rows as a mask and as (row, code) hits, for per-source statistics. */
-function batchHits(quarantine: Quarantine, from: number, rowOffset: number, rowCount: number): [Uint8Array | null, RowHit[]] {
-  if (quarantine.length === from) return [null, []];
+/**
+ * Folds the ranges' results into the scan's end: late flags, routing (unless rows were routed
+ * as they were checked), the report, and the audit record.
+ */
+export async function completeScan(plan: ScanPlan, results: readonly RangeResult[], routed?: Routed): Promise<ScanResult> {
+  const { options } = plan;
+  const { contract } = options.contract;
+  const names = outputNames(plan.outFormat);
+  const outputs = routed?.outputs ?? new OutputSet(options.outDir);
+  try {
+    const context = contextOf(options, plan.shape, plan.seed, results.length > 1);
+    const ends = plan.definitions.map((d, c) => d.finish?.(results.map((r) => r.states[c]), context) ?? {});
+    const codeChecks = new Map<string, number>();
+    for (const result of results) for (const [code, check] of Object.entries(result.codeChecks)) codeChecks.set(code, check);
+    const checkIds = plan.definitions.map((d) => d.meta.id);
+    const checkOf = (code: string) => codeChecks.get(code) ?? checkIds.indexOf(code.split(':')[0]!);
+    const quarantine = addLateFlags(mergeQuarantines(results), ends, checkOf);
+    if (routed && quarantine.length !== results.reduce((n, r) => n + r.quarantineRows.length, 0)) {
+      throw new Error('late flags after rows were routed: a check flags at the end without declaring meta.flagsAtEnd');
+    }
+    let router = routed?.router;
+    let sources: SourceStats;
+    if (router) {
+      sources = newSourceStats(plan);
+      for (const result of results) if (result.sources) sources.merge(SourceStats.fromJSON(result.sources));
+    } else {
+      await outputs.prepare();
+      ({ router, sources } = await routeAll(plan, quarantine, outputs));
+    }
+    const rows = results.reduce((n, r) => n + r.rows, 0);
+    if (router.cleanRows + router.quarantineRows !== rows) {
+      throw new Error(`routing lost rows: ${rows} read, ${router.cleanRows} clean + ${router.quarantineRows} quarantined`);
+    }
+    const findings = [...plan.findings, ...ends.flatMap((e) => e.findings ?? [])];
+    const report = buildReport(plan, quarantine, ends, checkOf, findings, rows, router.cleanRows, sources, names);
+    const reportText = `${JSON.stringify(report, null, 2)}\n`;
+    await writeFile(outputs.tempPath(names.reportMarkdown), reportMarkdown(report));
+    await writeFile(outputs.tempPath(names.report), reportText);
+    await outputs.commit(names.report);
+    await plan.memory?.save();
+    if (options.auditLog) {
+      await appendAuditRecord(options.auditLog, {
+        toolVersion: TOOL_VERSION,
+        inputSha256: plan.sha256,
+        contractSha256: options.contract.sha256,
+        modelSha256: options.modelSha256 ?? null,
+        reportSha256: sha256Of(reportText),
+        verdict: report.verdict,
+        counts: { rows, clean: router.cleanRows, quarantined: quarantine.length },
+      });
+    }
+    return { report, reportPath: outputs.finalPath(names.report) };
+  } catch (error) {
+    await outputs.abort();
+    throw error;
+  }
+}
+
+function buildReport(
+  plan: ScanPlan,
+  quarantine: Quarantine,
+  ends: readonly CheckEnd[],
+  checkOf: (code: string) => number,
+  findings: readonly DatasetFinding[],
+  rows: number,
+  cleanRows: number,
+  sources: SourceStats,
+  names: ReturnType<typeof outputNames>,
+): Report {
+  const { options } = plan;
+  const { contract } = options.contract;
+  // Counted from the final quarantine, so late flags count like any other; codes that hold
+  // every row back are dataset findings, not per-check hits.
+  const held = new Set(plan.heldCodes);
+  const reasonRows = plan.definitions.map(() => new Map<string, number>());
+  const checkRows = plan.definitions.map(() => 0);
+  const checksOfRow = new Set<number>();
+  for (let k = 0; k < quarantine.length; k++) {
+    checksOfRow.clear();
+    for (const code of quarantine.reasonsOf(k).split(';')) {
+      if (held.has(code)) continue;
+      const check = checkOf(code);
+      reasonRows[check]!.set(code, (reasonRows[check]!.get(code) ?? 0) + 1);
+      checksOfRow.add(check);
+    }
+    for (const check of checksOfRow) checkRows[check]!++;
+  }
+  const checks: CheckReport[] = plan.definitions.map((definition, c) => ({
+    id: definition.meta.id,
+    description: definition.meta.description,
+    flaggedRows: checkRows[c]!,
+    reasons: Object.fromEntries(reasonRows[c]!),
+    ...(ends[c]!.summary ? { summary: ends[c]!.summary } : {}),
+  }));
+  const fraction = rows === 0 ? 0 : quarantine.length / rows;
+  const { verdict, reasons: verdictReasons } = decideVerdict(fraction, contract.gate, findings);
+  const totalMs = performance.now() - plan.startedAt;
+  return {
+    reportVersion: 1,
+    tool: { name: 'datawarden', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    input: {
+      path: options.input, format: plan.shape.format, sha256: plan.sha256, bytes: plan.bytes, rows,
+      declaredRows: plan.shape.declaredRows, columns: plan.shape.columns,
+    },
+    contract: { name: contract.name, path: options.contract.path, sha256: options.contract.sha256 },
+    options: { checks: plan.definitions.map((d) => d.meta.id), seed: plan.seed, outputFormat: plan.outFormat },
+    checks,
+    findings: [...findings],
+    quarantine: { rows: quarantine.length, fraction },
+    clean: { rows: cleanRows },
+    gate: contract.gate,
+    verdict,
+    verdictReasons,
+    exitCode: EXIT_CODES[verdict],
+    timings: {
+      hashMs: Math.round(plan.hashMs),
+      scanMs: Math.round(totalMs - plan.hashMs),
+      totalMs: Math.round(totalMs),
+    },
+    outputs: { clean: names.clean, quarantine: names.quarantine, reportMarkdown: names.reportMarkdown },
+    sources: sources.toJSON(),
+    ...(options.manifest ? { provenance: { manifest: options.manifest } } : {}),
+    ...(options.modelSha256 ? { model: { sha256: options.modelSha256 } } : {}),
+  };
+}
+
+/** Quarantine entries [from, to) of one batch as a row mask and (row, code) hits. */
+function batchHits(quarantine: Quarantine, from: number, rowOffset: number, rowCount: number, to = quarantine.length): [Uint8Array | null, RowHit[]] {
+  if (to === from) return [null, []];
   const mask = new Uint8Array(rowCount);
   const hits: RowHit[] = [];
-  for (let k = from; k < quarantine.length; k++) {
+  for (let k = from; k < to; k++) {
     const row = quarantine.rows[k]! - rowOffset;
     mask[row] = 1;
     for (const code of quarantine.reasonsOf(k).split(';')) hits.push({ row, code });

@@ -77,7 +77,7 @@ export function runChecks(definitions: readonly CheckDefinition[], contractJson:
     foldBatch(flags, registry, offset, slice.length, held, quarantine, perCheck);
     if (rows.length === 0) break;
   }
-  const ends = runners.map((r) => r.end?.() ?? {});
+  const ends = definitions.map((d, c) => d.finish?.([runners[c]!.state?.()], { contract, input: shape, seed: 1 }) ?? {});
   const flagged: Record<number, string[]> = {};
   for (let k = 0; k < quarantine.length; k++) flagged[quarantine.rows[k]!] = quarantine.reasonsOf(k).split(';');
   return { flagged, findings: [...findings, ...ends.flatMap((e) => e.findings ?? [])], summaries: ends.map((e) => e.summary) };

@@ -94,10 +94,12 @@ describe('row fingerprints', () => {
 
 /** Runs the replay check over batches; returns flags, findings and summary. */
 function scan(store: ReplayStore, datasetId: string, batches: Batch[]) {
-  const runner = replayCheck({ store, datasetId }).create(checkContext(contract));
+  const check = replayCheck({ store, datasetId });
+  const context = checkContext(contract);
+  const runner = check.create(context);
   const flags = new FlagRecorder();
   for (const b of batches) runner.run(b, flags);
-  const end = runner.end!();
+  const end = check.finish!([runner.state!()], context);
   return { flagged: flags.flagged, findings: end.findings ?? [], summary: end.summary as Record<string, unknown> };
 }
 

@@ -37,9 +37,10 @@ describe('source check', () => {
   }
 
   it('summarises rejected sources by rows', () => {
-    const runner = sourceCheck.create(checkContext(contract));
+    const context = checkContext(contract);
+    const runner = sourceCheck.create(context);
     runner.run(batch([column('feed', 'string', ['x', 'y', 'x', 'vendor-a', null])]), new FlagRecorder());
-    assert.deepEqual(runner.end?.().summary, {
+    assert.deepEqual(sourceCheck.finish!([runner.state!()], context).summary, {
       column: 'feed',
       allowedSources: ['vendor-a', 'vendor-b'],
       rejectedRows: 4,

@@ -1,0 +1,48 @@
+// A scan split into row ranges (as queue workers run it) folds into the same result as one scan:
+// the same quarantined rows with the same reasons, counts and verdict, including duplicates
+// whose first copy lies in an earlier range.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadContract } from '../../src/contract/load.js';
+import { checkRange, completeScan, planScan, scan, type ScanOptions } from '../../src/pipeline/scan.js';
+import { ROOT, tempDir } from '../helpers.js';
+import { readAll } from '../io/read-all.js';
+
+async function quarantineOf(path: string): Promise<[number, string][]> {
+  const { values, rows } = await readAll(path, 'typed');
+  return Array.from({ length: rows }, (_, r) => [Number(values._row![r]), String(values._reasons![r])]);
+}
+
+const cases = [
+  { name: 'CSV', input: 'datasets/credit/incoming.csv', format: 'csv', cuts: [0, 700, 1400, 2013] },
+  { name: 'CSV, ranges of uneven size', input: 'datasets/credit/incoming.csv', format: 'csv', cuts: [0, 1, 2000, 2005, 2013] },
+  { name: 'Parquet written from the same rows', input: 'datasets/credit/trusted.parquet', format: 'parquet', cuts: [0, 1234, 4000] },
+];
+
+for (const c of cases) {
+  test(`ranges fold into the in-process result: ${c.name}`, async () => {
+    const work = await tempDir();
+    const contract = await loadContract(join(ROOT, 'schemas/credit.contract.json'));
+    const base = { input: join(ROOT, c.input), contract, batchRows: 300 } as const;
+    const whole = await scan({ ...base, outDir: join(work, 'whole') } satisfies ScanOptions);
+    const options: ScanOptions = { ...base, outDir: join(work, 'split') };
+    const plan = await planScan(options);
+    const results = [];
+    for (let i = 0; i + 1 < c.cuts.length; i++) results.push(await checkRange(plan, { start: c.cuts[i]!, end: c.cuts[i + 1]! }));
+    const split = await completeScan(plan, results);
+    assert.deepEqual(
+      await quarantineOf(join(work, 'split', `quarantine.${c.format}`)),
+      await quarantineOf(join(work, 'whole', `quarantine.${c.format}`)),
+    );
+    // State size is each worker's own memory, so it differs by design; everything else must not.
+    const strip = (r: typeof whole.report) => ({
+      checks: r.checks.map((check) => ({ ...check, summary: { ...check.summary, stateBytes: undefined } })),
+      quarantine: r.quarantine, clean: r.clean, verdict: r.verdict, findings: r.findings,
+    });
+    assert.deepEqual(strip(split.report), strip(whole.report));
+    const wholeClean = await readAll(join(work, 'whole', `clean.${c.format}`));
+    const splitClean = await readAll(join(work, 'split', `clean.${c.format}`));
+    assert.deepEqual(splitClean.values, wholeClean.values);
+  });
+}
