@@ -1,0 +1,71 @@
+// A seeded reservoir sample of a dataset's rows (Vitter's algorithm R), kept column by column in
+// typed arrays, for fitting detectors without holding the dataset.
+import type { Contract } from '../core/contract.js';
+import { makeBatch, type Batch, type Column } from '../core/types.js';
+import { applyContractTypes } from '../contract/coerce.js';
+import { openSource, type ReadMode } from '../io/source.js';
+
+interface Slots {
+  readonly column: Column;
+  values: Float64Array | Uint8Array | string[];
+  valid: Uint8Array;
+}
+
+export interface SampleResult {
+  /** The sampled rows, in input order. */
+  readonly batch: Batch;
+  /** Rows in the whole dataset. */
+  readonly rows: number;
+}
+
+/**
+ * Up to `size` rows, each row of the dataset equally likely, the same rows for the same seed.
+ * With a contract, text formats are parsed against it and columns keep the contract's types.
+ */
+export async function sampleRows(
+  path: string,
+  size: number,
+  random: () => number,
+  contract?: Contract,
+  mode: ReadMode = contract ? 'raw' : 'typed',
+): Promise<SampleResult> {
+  const source = await openSource(path, mode);
+  let slots: Slots[] | undefined;
+  const origin = new Float64Array(size); // input row held by each slot
+  let seen = 0;
+  try {
+    for await (const raw of source.batches()) {
+      const batch = contract ? applyContractTypes(raw, contract) : raw;
+      slots ??= batch.columns.map((column) => ({
+        column,
+        values: column.type === 'string' ? new Array<string>(size).fill('') : column.type === 'bool' ? new Uint8Array(size) : new Float64Array(size),
+        valid: new Uint8Array(size),
+      }));
+      for (let i = 0; i < batch.rowCount; i++, seen++) {
+        const slot = seen < size ? seen : Math.floor(random() * (seen + 1));
+        if (slot >= size) continue;
+        origin[slot] = seen;
+        batch.columns.forEach((column, c) => {
+          const target = slots![c]!;
+          const ok = column.valid === null || column.valid[i] === 1;
+          target.valid[slot] = ok ? 1 : 0;
+          (target.values as unknown[])[slot] = ok ? column.values[i] : target.values instanceof Array ? '' : 0;
+        });
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  const kept = Math.min(size, seen);
+  // Input order makes the sample independent of which slot a row landed in.
+  const order = Array.from({ length: kept }, (_, k) => k).sort((a, b) => origin[a]! - origin[b]!);
+  const columns: Column[] = (slots ?? []).map(({ column, values, valid }) => {
+    const pickedValid = Uint8Array.from(order, (k) => valid[k]!);
+    const anyNull = pickedValid.includes(0);
+    const base = { name: column.name, sourceType: column.sourceType, valid: anyNull ? pickedValid : null, bad: null };
+    if (column.type === 'string') return { ...base, type: 'string', values: order.map((k) => (values as string[])[k]!) };
+    if (column.type === 'bool') return { ...base, type: 'bool', values: Uint8Array.from(order, (k) => (values as Uint8Array)[k]!) };
+    return { ...base, type: column.type, values: Float64Array.from(order, (k) => (values as Float64Array)[k]!) };
+  });
+  return { batch: makeBatch(0, kept, columns), rows: seen };
+}
