@@ -1,0 +1,65 @@
+// Contract validation: every broken contract is refused with a message naming the field.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateContract } from '../../src/contract/load.js';
+import { fieldPath } from '../../src/contract/json-schema.js';
+
+const valid = {
+  name: 'people',
+  label: 'y',
+  gate: { pass: 0.01, warn: 0.05 },
+  columns: [
+    { name: 'age', type: 'int', min: 0, max: 120 },
+    { name: 'at', type: 'timestamp', min: '2020-01-01T00:00:00Z' },
+    { name: 'code', type: 'string', pattern: '[A-Z]+' },
+    { name: 'y', type: 'int', allowed: [0, 1] },
+  ],
+};
+
+type Json = Record<string, unknown>;
+const withColumn = (index: number, patch: Json) => ({
+  ...valid,
+  columns: valid.columns.map((c, i) => (i === index ? { ...c, ...patch } : c)),
+});
+
+const cases: [string, unknown, RegExp][] = [
+  ['not an object', [], /\(top level\): must be object/],
+  ['no name', { ...valid, name: undefined }, /name: required field is missing/],
+  ['no gate', { ...valid, gate: undefined }, /gate: required field is missing/],
+  ['gate out of range', { ...valid, gate: { pass: 0.01, warn: 1.5 } }, /gate\.warn: must be <= 1/],
+  ['pass above warn', { ...valid, gate: { pass: 0.2, warn: 0.1 } }, /gate\.pass: must not exceed gate\.warn/],
+  ['unknown field', { ...valid, colums: [] }, /colums: unknown field/],
+  ['no columns', { ...valid, columns: [] }, /columns: must NOT have fewer than 1 items/],
+  ['unknown type', withColumn(0, { type: 'integer' }), /columns\[0\]\.type: must be one of int, float, string, bool, timestamp/],
+  ['unknown column field', withColumn(1, { nulable: true }), /columns\[1\]\.nulable: unknown field/],
+  ['column named twice', withColumn(1, { name: 'age' }), /columns\[1\]\.name: column 'age' is named twice/],
+  ['min above max', withColumn(0, { min: 10, max: 5 }), /columns\[0\]\.min: must not exceed max/],
+  ['string bound on an int', withColumn(0, { min: 'zero' }), /columns\[0\]\.min: must be a number for a int column/],
+  ['timestamp bound that is not ISO', withColumn(1, { min: 'yesterday' }), /columns\[1\]\.min: must be an ISO-8601 timestamp/],
+  ['pattern on a number', withColumn(0, { pattern: '\\d+' }), /columns\[0\]\.pattern: applies to string columns only/],
+  ['pattern that does not compile', withColumn(2, { pattern: '[A-Z' }), /columns\[2\]\.pattern: not a valid regular expression/],
+  ['allowed value of the wrong type', withColumn(3, { allowed: [0, 'one'] }), /columns\[3\]\.allowed\[1\]: "one" is not a int value/],
+  ['label naming no column', { ...valid, label: 'target' }, /label: names column 'target', which the contract does not list/],
+  ['id naming no column', { ...valid, id: 'key' }, /id: names column 'key'/],
+  ['provenance with a bad field', { ...valid, provenance: { requireManifest: 'yes' } }, /provenance\.requireManifest/],
+];
+
+for (const [name, contract, message] of cases) {
+  test(`refused: ${name}`, () => {
+    assert.throws(() => validateContract(JSON.parse(JSON.stringify(contract)), 'c.json'), (error: Error) => {
+      assert.match(error.message, /^c\.json: invalid contract: /);
+      assert.match(error.message, message);
+      return true;
+    });
+  });
+}
+
+test('a valid contract passes unchanged', () => {
+  assert.deepEqual(validateContract(structuredClone(valid)), valid);
+});
+
+test('JSON pointers become field paths', () => {
+  assert.equal(fieldPath('/columns/2/type'), 'columns[2].type');
+  assert.equal(fieldPath('/gate/pass'), 'gate.pass');
+  assert.equal(fieldPath(''), '');
+});

@@ -1,0 +1,60 @@
+// The progress line, the log switch, and the example-data generator.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { createProgress } from '../../src/cli/progress.js';
+import { ROOT, runCli, tempDir } from '../helpers.js';
+
+function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      stream.text += String(chunk);
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream & { text: string };
+  stream.text = '';
+  (stream as { isTTY: boolean }).isTTY = isTTY;
+  return stream;
+}
+
+test('progress: rows, rows/s and ETA on a terminal; nothing otherwise', async () => {
+  const tty = fakeStream(true);
+  const progress = createProgress(tty);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  progress.update(250_000, 1_000_000);
+  progress.done();
+  assert.match(tty.text, /\[######\.{18}\] 25%  scan: 250,000 rows  [\d,]+ rows\/s  ETA [\d.]+s/);
+  assert.match(tty.text, /\r\u001b\[K$/, 'the line is cleared when done');
+  const pipe = fakeStream(false);
+  const silent = createProgress(pipe);
+  silent.update(250_000, 1_000_000);
+  silent.done();
+  assert.equal(pipe.text, '');
+});
+
+test('--log-level info writes pino JSON lines on stderr; an unknown level is a usage error', async () => {
+  const out = join(await tempDir(), 'run');
+  const args = ['scan', join(ROOT, 'datasets/credit/incoming.csv'), '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', out, '--no-audit'];
+  const logged = await runCli([...args, '--log-level', 'info']);
+  const lines = logged.stderr.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string });
+  assert.deepEqual(lines.map((l) => l.msg), ['scan started', 'scan finished']);
+  assert.ok(lines.every((l) => l.level === 30));
+  const bad = await runCli([...args, '--log-level', 'loud']);
+  assert.equal(bad.code, 3);
+  assert.match(bad.stderr, /unknown log level 'loud'/);
+});
+
+test('the example data generator is deterministic for a seed', async () => {
+  const out = await tempDir();
+  const result = spawnSync(process.execPath, [join(ROOT, 'datasets/generate.mjs'), '--out', out], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  for (const file of ['incoming.csv', 'ground-truth.json']) {
+    assert.equal(readFileSync(join(out, file), 'utf8'), readFileSync(join(ROOT, 'datasets/credit', file), 'utf8'), file);
+  }
+  const other = await tempDir();
+  spawnSync(process.execPath, [join(ROOT, 'datasets/generate.mjs'), '--out', other, '--seed', '8'], { encoding: 'utf8' });
+  assert.notEqual(readFileSync(join(other, 'incoming.csv'), 'utf8'), readFileSync(join(out, 'incoming.csv'), 'utf8'));
+});
