@@ -88,69 +88,80 @@ interface RawViewVector {
   validity: { data: BigUint64Array | null };
 }
 
-/** Growable columnar storage that chunks are copied into until a batch is full. */
+interface BufferSet {
+  doubles: Float64Array;
+  bytes: Uint8Array;
+  strings: string[];
+  valid: Uint8Array;
+}
+
+/**
+ * Columnar storage that chunks are copied into until a batch is full. Two sets of arrays take
+ * turns, so reading allocates nothing per batch; a batch's arrays are therefore reused two
+ * batches later, and whoever keeps values longer copies them (see Source.batches).
+ */
 export class ColumnBuffer {
   readonly plan: ReadPlan;
-  private doubles: Float64Array;
-  private bytes: Uint8Array;
-  private strings: string[];
-  private valid: Uint8Array;
+  private readonly sets: [BufferSet, BufferSet];
+  private current = 0;
   private anyInvalid = false;
+  private readonly inline = new InlineStrings();
   length = 0;
 
   constructor(plan: ReadPlan, capacity: number) {
     this.plan = plan;
-    this.doubles = plan.vector === 'double' ? new Float64Array(capacity) : new Float64Array(0);
-    this.bytes = plan.vector === 'bool' ? new Uint8Array(capacity) : new Uint8Array(0);
-    this.strings = plan.vector === 'varchar' ? new Array<string>(capacity) : [];
-    this.valid = new Uint8Array(capacity);
+    const make = (): BufferSet => ({
+      doubles: plan.vector === 'double' ? new Float64Array(capacity) : new Float64Array(0),
+      bytes: plan.vector === 'bool' ? new Uint8Array(capacity) : new Uint8Array(0),
+      strings: plan.vector === 'varchar' ? new Array<string>(capacity).fill('') : [],
+      valid: new Uint8Array(capacity),
+    });
+    this.sets = [make(), make()];
   }
 
   /** Appends `count` rows of a chunk's vector. */
   append(chunk: DuckDBDataChunk, columnIndex: number, count: number): void {
     const vector = chunk.getColumnVector(columnIndex) as unknown;
+    const set = this.sets[this.current]!;
     const at = this.length;
     const validityWords = (vector as RawDoubleVector).validity.data;
     if (validityWords === null) {
-      this.valid.fill(1, at, at + count);
+      set.valid.fill(1, at, at + count);
     } else {
       const words = new Uint32Array(validityWords.buffer, validityWords.byteOffset, validityWords.length * 2);
       for (let i = 0; i < count; i++) {
         const bit = (words[i >>> 5]! >>> (i & 31)) & 1;
-        this.valid[at + i] = bit;
+        set.valid[at + i] = bit;
         if (bit === 0) this.anyInvalid = true;
       }
     }
     if (this.plan.vector === 'double') {
       const items = (vector as RawDoubleVector).items;
-      this.doubles.set(items.length === count ? items : items.subarray(0, count), at);
+      set.doubles.set(items.length === count ? items : items.subarray(0, count), at);
     } else if (this.plan.vector === 'bool') {
       const view = (vector as RawViewVector).dataView;
       const source = new Uint8Array(view.buffer, view.byteOffset, count);
-      for (let i = 0; i < count; i++) this.bytes[at + i] = source[i]! === 0 ? 0 : 1;
+      for (let i = 0; i < count; i++) set.bytes[at + i] = source[i]! === 0 ? 0 : 1;
     } else {
       const view = (vector as RawViewVector).dataView;
       for (let i = 0; i < count; i++) {
-        this.strings[at + i] = this.valid[at + i] === 1 ? readString(view, i * 16) : '';
+        set.strings[at + i] = set.valid[at + i] === 1 ? this.inline.read(view, i * 16) : '';
       }
     }
     this.length += count;
   }
 
-  /** Hands over the filled rows as a column and starts a fresh buffer of the same capacity. */
+  /** Hands over the filled rows as column arrays and switches to the other set. */
   take(): { valid: Uint8Array | null; doubles: Float64Array; bytes: Uint8Array; strings: string[] } {
     const n = this.length;
-    const capacity = this.valid.length;
+    const set = this.sets[this.current]!;
     const taken = {
-      valid: this.anyInvalid ? this.valid.subarray(0, n) : null,
-      doubles: this.doubles.subarray(0, n),
-      bytes: this.bytes.subarray(0, n),
-      strings: this.strings.length === n ? this.strings : this.strings.slice(0, n),
+      valid: this.anyInvalid ? set.valid.subarray(0, n) : null,
+      doubles: set.doubles.subarray(0, n),
+      bytes: set.bytes.subarray(0, n),
+      strings: this.plan.vector === 'varchar' ? set.strings.slice(0, n) : set.strings,
     };
-    this.doubles = this.plan.vector === 'double' ? new Float64Array(capacity) : this.doubles;
-    this.bytes = this.plan.vector === 'bool' ? new Uint8Array(capacity) : this.bytes;
-    this.strings = this.plan.vector === 'varchar' ? new Array<string>(capacity) : this.strings;
-    this.valid = new Uint8Array(capacity);
+    this.current = 1 - this.current;
     this.anyInvalid = false;
     this.length = 0;
     return taken;
@@ -158,6 +169,39 @@ export class ColumnBuffer {
 }
 
 const utf8 = new TextDecoder();
+const INLINE_SLOTS = 4096;
+
+/**
+ * Strings of up to 12 bytes sit inside DuckDB's 16-byte string_t, so those 16 bytes identify
+ * them. Categories repeat, and decoding each occurrence costs an allocation; this cache hands
+ * back the same JS string for the same 16 bytes, which also lets later Map lookups reuse the
+ * string's cached hash.
+ */
+class InlineStrings {
+  private readonly words = new Uint32Array(INLINE_SLOTS * 4);
+  private readonly strings = new Array<string | undefined>(INLINE_SLOTS);
+
+  read(view: DataView, offset: number): string {
+    const length = view.getUint32(offset, true);
+    if (length > 12) return readString(view, offset);
+    const w1 = view.getUint32(offset + 4, true);
+    const w2 = view.getUint32(offset + 8, true);
+    const w3 = view.getUint32(offset + 12, true);
+    const slot = (Math.imul(w1 ^ Math.imul(w2, 0x9e3779b1) ^ Math.imul(w3, 0x85ebca6b) ^ length, 0x27d4eb2f) >>> 20) & (INLINE_SLOTS - 1);
+    const at = slot * 4;
+    const cached = this.strings[slot];
+    if (cached !== undefined && this.words[at] === length && this.words[at + 1] === w1 && this.words[at + 2] === w2 && this.words[at + 3] === w3) {
+      return cached;
+    }
+    const text = readString(view, offset);
+    this.words[at] = length;
+    this.words[at + 1] = w1;
+    this.words[at + 2] = w2;
+    this.words[at + 3] = w3;
+    this.strings[slot] = text;
+    return text;
+  }
+}
 
 /**
  * Reads a DuckDB string_t (16 bytes: length, then up to 12 inline bytes or a prefix and a pointer).

@@ -36,7 +36,11 @@ export interface Source {
   readonly mode: ReadMode;
   readonly engine: Engine;
   readonly shape: InputShape;
-  /** Streams the whole input; throws InputError on a corrupt file or a short read. */
+  /**
+   * Streams the input; throws InputError on a corrupt file or a short read. A batch's typed
+   * arrays may be reused once two more batches have been read: code that keeps values longer
+   * (a sample, a writer's queue) copies them.
+   */
   batches(options?: ReadOptions): AsyncGenerator<Batch>;
   close(): Promise<void>;
 }

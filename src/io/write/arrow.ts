@@ -69,7 +69,8 @@ function columnData(column: Column, type: DataType, length: number): Data {
   }
   if (type instanceof Int32) return makeData({ type, length, nullCount, nullBitmap, data: Int32Array.from(values) });
   if (type instanceof Float32) return makeData({ type, length, nullCount, nullBitmap, data: Float32Array.from(values) });
-  return makeData({ type: type as Float64, length, nullCount, nullBitmap, data: values });
+  // A copy: the writer queues the batch, and readers reuse their arrays (Source.batches).
+  return makeData({ type: type as Float64, length, nullCount, nullBitmap, data: values.slice() });
 }
 
 export function openArrowWriter(path: string, columns: readonly OutputColumn[], stream: boolean): TableWriter {
