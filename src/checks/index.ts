@@ -6,8 +6,16 @@ import { labelCheck } from './label.js';
 import { rangeCheck } from './range.js';
 import { schemaCheck } from './schema.js';
 import { sourceCheck } from './source.js';
+import { outlierCheck } from './outlier.js';
+import { labelFlipCheck } from './label-flip.js';
+import { triggerCheck } from './trigger.js';
+import { driftCheck } from './drift.js';
 
-export const CHECKS: readonly CheckDefinition[] = [schemaCheck, rangeCheck, labelCheck, duplicateCheck, sourceCheck];
+/** Rule checks: what a contract can state. */
+export const RULE_CHECKS: readonly CheckDefinition[] = [schemaCheck, rangeCheck, labelCheck, duplicateCheck, sourceCheck];
+/** Detectors: fitted on trusted data (see pipeline/fit.ts). */
+export const DETECTOR_CHECKS: readonly CheckDefinition[] = [outlierCheck, labelFlipCheck, triggerCheck, driftCheck];
+export const CHECKS: readonly CheckDefinition[] = [...RULE_CHECKS, ...DETECTOR_CHECKS];
 
 /** The checks named by `--checks id,id`, in registry order; all of them when none are named. */
 export function selectChecks(ids?: readonly string[]): CheckDefinition[] {

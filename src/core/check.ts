@@ -52,6 +52,13 @@ export interface CheckContext {
    * finish() needs to fold the ranges (a duplicate check keeps which row held each hash).
    */
   readonly partial?: boolean;
+  /** Where detectors publish per-row scores when the scan writes them (`--emit-scores`). */
+  readonly scores?: ScoreSink;
+}
+
+/** Per-row scores of the batch being checked, by score name (outlier_score, label_score). */
+export interface ScoreSink {
+  record(name: string, batch: Batch, scores: Float64Array): void;
 }
 
 /** Rows flagged when the scan ends: global row indices with one reason code. */
@@ -66,6 +73,11 @@ export interface CheckEnd {
   readonly summary?: Readonly<Record<string, unknown>>;
   /** Rows that only the whole dataset shows to be bad (see CheckMeta.flagsAtEnd). */
   readonly lateFlags?: readonly LateFlags[];
+  /**
+   * Flags rows while they are routed, with what only the whole dataset showed (triggers decided
+   * at the end): called on every batch of the routing pass (see CheckMeta.flagsAtEnd).
+   */
+  readonly flagRows?: (batch: Batch, flags: RowFlags) => void;
 }
 
 export interface CheckRunner {

@@ -199,8 +199,9 @@ async function* streamBatches(
 ): AsyncGenerator<Batch> {
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const start = options.range?.start ?? 0;
-  // A chunk is at most 2048 rows and is appended whole, so leave room for one past the target.
-  const buffers = plans.map((plan) => new ColumnBuffer(plan, batchRows + 2048));
+  // Batches hold exactly batchRows rows (the last one fewer), counted from row 0 of the range,
+  // so a range that starts on a multiple of batchRows sees the batches a whole scan sees.
+  const buffers = plans.map((plan) => new ColumnBuffer(plan, batchRows));
   let rowOffset = start;
   let buffered = 0;
   const emit = (): Batch => {
@@ -225,9 +226,13 @@ async function* streamBatches(
     }
     if (!chunk || chunk.rowCount === 0) break;
     const count = chunk.rowCount;
-    for (let c = 0; c < buffers.length; c++) buffers[c]!.append(chunk, c, count);
-    buffered += count;
-    if (buffered >= batchRows) yield emit();
+    for (let from = 0; from < count; ) {
+      const take = Math.min(count - from, batchRows - buffered);
+      for (let c = 0; c < buffers.length; c++) buffers[c]!.append(chunk, c, from, take);
+      buffered += take;
+      from += take;
+      if (buffered === batchRows) yield emit();
+    }
   }
   if (buffered > 0) yield emit();
   assertRowCount(shape.path, shape.declaredRows, rowOffset - start, options.range);

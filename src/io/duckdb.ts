@@ -119,8 +119,8 @@ export class ColumnBuffer {
     this.sets = [make(), make()];
   }
 
-  /** Appends `count` rows of a chunk's vector. */
-  append(chunk: DuckDBDataChunk, columnIndex: number, count: number): void {
+  /** Appends rows [from, from + count) of a chunk's vector. */
+  append(chunk: DuckDBDataChunk, columnIndex: number, from: number, count: number): void {
     const vector = chunk.getColumnVector(columnIndex) as unknown;
     const set = this.sets[this.current]!;
     const at = this.length;
@@ -130,22 +130,23 @@ export class ColumnBuffer {
     } else {
       const words = new Uint32Array(validityWords.buffer, validityWords.byteOffset, validityWords.length * 2);
       for (let i = 0; i < count; i++) {
-        const bit = (words[i >>> 5]! >>> (i & 31)) & 1;
+        const j = from + i;
+        const bit = (words[j >>> 5]! >>> (j & 31)) & 1;
         set.valid[at + i] = bit;
         if (bit === 0) this.anyInvalid = true;
       }
     }
     if (this.plan.vector === 'double') {
       const items = (vector as RawDoubleVector).items;
-      set.doubles.set(items.length === count ? items : items.subarray(0, count), at);
+      set.doubles.set(from === 0 && items.length === count ? items : items.subarray(from, from + count), at);
     } else if (this.plan.vector === 'bool') {
       const view = (vector as RawViewVector).dataView;
-      const source = new Uint8Array(view.buffer, view.byteOffset, count);
+      const source = new Uint8Array(view.buffer, view.byteOffset + from, count);
       for (let i = 0; i < count; i++) set.bytes[at + i] = source[i]! === 0 ? 0 : 1;
     } else {
       const view = (vector as RawViewVector).dataView;
       for (let i = 0; i < count; i++) {
-        set.strings[at + i] = set.valid[at + i] === 1 ? this.inline.read(view, i * 16) : '';
+        set.strings[at + i] = set.valid[at + i] === 1 ? this.inline.read(view, (from + i) * 16) : '';
       }
     }
     this.length += count;

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { CheckContext, CheckDefinition, CheckEnd } from '../core/check.js';
+import type { CheckContext, CheckDefinition, CheckEnd, ScoreSink } from '../core/check.js';
 import type { DatasetFinding } from '../core/types.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { selectChecks } from '../checks/index.js';
@@ -28,6 +28,8 @@ import { FileReplayStore } from '../provenance/replay-store.js';
 import { SourceStats, type RowHit, type SourceStatsJson } from '../provenance/source-stats.js';
 import { BatchFindings, foldBatch, Quarantine, ReasonRegistry } from './findings.js';
 import { RowRouter } from './outputs.js';
+import { fit, loadModel, type FittedModel } from './fit.js';
+import { ScoreWriter } from './scores.js';
 import { decideVerdict, EXIT_CODES, reportMarkdown, type CheckReport, type Report } from './report.js';
 
 export interface ScanOptions {
@@ -40,10 +42,16 @@ export interface ScanOptions {
   readonly checks?: readonly string[];
   readonly seed?: number;
   readonly batchRows?: number;
-  /** The fitted model bundle, for detectors. */
-  readonly model?: unknown;
-  /** sha256 of the model bundle file, for the report and the audit log. */
-  readonly modelSha256?: string;
+  /** A fitted model bundle for the detectors (see fit.ts); else `modelPath`, `baseline`, or a fit on the input. */
+  readonly model?: FittedModel;
+  /** A saved model bundle (`datawarden fit --model FILE`). */
+  readonly modelPath?: string;
+  /** Trusted data to fit the detectors on first. */
+  readonly baseline?: string;
+  /** Rows sampled to fit on (default DEFAULT_FIT_ROWS). */
+  readonly fitRows?: number;
+  /** Also write scores.<ext>: `_row`, `outlier_score`, `label_score` for every row. */
+  readonly emitScores?: boolean;
   /** A signed manifest to verify before any row is released. */
   readonly manifest?: string;
   /** Replay memory: a file of fingerprints of known-bad rows (and of rows seen before). */
@@ -77,6 +85,9 @@ export interface ScanPlan {
   /** Whether some check flags rows only at the end, so rows cannot be routed as they are checked. */
   readonly flagsAtEnd: boolean;
   readonly memory?: FileReplayStore;
+  /** The detectors' model, and where it came from, when a selected check needs one. */
+  readonly model?: FittedModel;
+  readonly modelSource?: 'given' | 'file' | 'baseline' | 'input';
   readonly startedAt: number;
   readonly hashMs: number;
 }
@@ -109,18 +120,30 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
   const memory = options.memory ? await FileReplayStore.open(options.memory) : undefined;
   if (memory) definitions.push(replayCheck({ store: memory, datasetId: sha256 }));
   const seed = options.seed ?? DEFAULT_SEED;
-  const context = contextOf(options, shape, seed, false);
+  const { model, modelSource } = definitions.some((d) => d.meta.needsModel)
+    ? await resolveModel(options, seed)
+    : { model: undefined, modelSource: undefined };
+  const context = contextOf(options, shape, seed, false, model);
   findings.push(...definitions.flatMap((d) => d.create(context).begin?.() ?? []));
   return {
-    options, seed, shape, sha256, bytes, definitions, findings, memory, startedAt, hashMs,
+    options, seed, shape, sha256, bytes, definitions, findings, memory, startedAt, hashMs, model, modelSource,
     outFormat: options.format ?? shape.format as Format,
     heldCodes: findings.filter((f) => f.holdAllRows).map((f) => f.code),
     flagsAtEnd: definitions.some((d) => d.meta.flagsAtEnd === true),
   };
 }
 
-function contextOf(options: ScanOptions, input: InputShape, seed: number, partial: boolean): CheckContext {
-  return { contract: options.contract.contract, input, seed, model: options.model, partial };
+/** The model a scan's detectors use: given, saved, fitted on a baseline, or fitted on the input itself. */
+async function resolveModel(options: ScanOptions, seed: number): Promise<{ model: FittedModel; modelSource: ScanPlan['modelSource'] }> {
+  if (options.model) return { model: options.model, modelSource: 'given' };
+  if (options.modelPath) return { model: await loadModel(options.modelPath, options.contract), modelSource: 'file' };
+  const dataset = options.baseline ?? options.input;
+  const model = await fit({ dataset, contract: options.contract, seed, sampleRows: options.fitRows });
+  return { model, modelSource: options.baseline ? 'baseline' : 'input' };
+}
+
+function contextOf(options: ScanOptions, input: InputShape, seed: number, partial: boolean, model?: FittedModel, scores?: ScoreSink): CheckContext {
+  return { contract: options.contract.contract, input, seed, model: model?.bundle, partial, scores };
 }
 
 /** What checking one row range (or the whole input) produced; v8-serialisable for the queue. */
@@ -143,10 +166,11 @@ export interface RangeResult {
  * Reads and checks rows. With a router, each batch's rows are routed as soon as it is checked
  * (only valid when the plan has no late flags).
  */
-export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowRouter): Promise<RangeResult> {
+export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowRouter, scoresPath?: string): Promise<RangeResult> {
   const { options } = plan;
   const { contract } = options.contract;
-  const context = contextOf(options, plan.shape, plan.seed, range !== undefined);
+  const scores = scoresPath ? new ScoreWriter(scoresPath, plan.outFormat) : undefined;
+  const context = contextOf(options, plan.shape, plan.seed, range !== undefined, plan.model, scores);
   const runners = plan.definitions.map((d) => d.create(context));
   const registry = new ReasonRegistry();
   const flags = new BatchFindings(registry);
@@ -156,6 +180,7 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
   const source = await openSource(options.input, 'raw');
   let rows = 0;
   try {
+    await scores?.open();
     for await (const raw of source.batches({ batchRows: options.batchRows, range })) {
       const batch = applyContractTypes(raw, contract);
       flags.reset();
@@ -163,6 +188,7 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
         flags.check = c;
         runners[c]!.run(batch, flags);
       }
+      await scores?.flush(batch);
       const from = quarantine.length;
       foldBatch(flags, registry, batch.rowOffset, batch.rowCount, plan.heldCodes, quarantine, perCheck);
       if (router) {
@@ -172,6 +198,10 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
       rows += batch.rowCount;
       options.onProgress?.(rows, plan.shape.declaredRows);
     }
+    await scores?.close();
+  } catch (error) {
+    await scores?.abort();
+    throw error;
   } finally {
     await source.close();
   }
@@ -197,13 +227,22 @@ function newSourceStats(plan: ScanPlan): SourceStats {
 /** One scan in this process. */
 export async function scan(options: ScanOptions): Promise<ScanResult> {
   const plan = await planScan(options);
-  if (plan.flagsAtEnd) return completeScan(plan, [await checkRange(plan)]);
   const outputs = new OutputSet(options.outDir);
   await outputs.prepare();
+  const scoresPath = options.emitScores ? outputs.tempPath(outputNames(plan.outFormat).scores) : undefined;
+  if (plan.flagsAtEnd) {
+    // Some check flags rows only once every row is counted: check first, route after.
+    try {
+      return await completeScan(plan, [await checkRange(plan, undefined, undefined, scoresPath)], { outputs });
+    } catch (error) {
+      await outputs.abort();
+      throw error;
+    }
+  }
   const router = routerFor(plan, outputs);
   try {
     await router.open();
-    const result = await checkRange(plan, undefined, router);
+    const result = await checkRange(plan, undefined, router, scoresPath);
     await router.close();
     return await completeScan(plan, [result], { outputs, router });
   } catch (error) {
@@ -215,7 +254,7 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
 
 function outputNames(format: Format) {
   const ext = extensionOf(format);
-  return { clean: `clean.${ext}`, quarantine: `quarantine.${ext}`, reportMarkdown: 'report.md', report: 'report.json' };
+  return { clean: `clean.${ext}`, quarantine: `quarantine.${ext}`, scores: `scores.${ext}`, reportMarkdown: 'report.md', report: 'report.json' };
 }
 
 function routerFor(plan: ScanPlan, outputs: OutputSet): RowRouter {
@@ -240,60 +279,86 @@ function mergeQuarantines(results: readonly RangeResult[]): Quarantine {
   return merged;
 }
 
-/**
- * Adds late flags to the quarantine. A row's reasons stay listed in check order, then by code,
- * wherever each reason came from.
- */
-function addLateFlags(quarantine: Quarantine, ends: readonly CheckEnd[], checkOf: (code: string) => number): Quarantine {
-  const late = new Map<number, string[]>();
-  ends.forEach((end) => {
+/** Late row flags: a static list of rows per code, or a test run on each batch as it is routed. */
+interface LateWork {
+  /** Sorted global rows with their codes (from CheckEnd.lateFlags). */
+  readonly rows: number[];
+  readonly codes: Map<number, string[]>;
+  readonly flaggers: { readonly check: number; readonly flagRows: NonNullable<CheckEnd['flagRows']> }[];
+}
+
+function lateWorkOf(ends: readonly CheckEnd[]): LateWork {
+  const codes = new Map<number, string[]>();
+  for (const end of ends) {
     for (const flagged of end.lateFlags ?? []) {
       for (let k = 0; k < flagged.rows.length; k++) {
         const row = flagged.rows[k]!;
-        const codes = late.get(row) ?? [];
-        codes.push(flagged.code);
-        late.set(row, codes);
+        codes.set(row, [...(codes.get(row) ?? []), flagged.code]);
       }
     }
-  });
-  if (late.size === 0) return quarantine;
-  const order = (a: string, b: string) => checkOf(a) - checkOf(b) || (a < b ? -1 : a > b ? 1 : 0);
-  const rows = new Map<number, string>();
-  for (let k = 0; k < quarantine.length; k++) rows.set(quarantine.rows[k]!, quarantine.reasonsOf(k));
-  for (const [row, codes] of late) {
-    const existing = rows.get(row);
-    const all = new Set([...(existing ? existing.split(';') : []), ...codes]);
-    rows.set(row, [...all].sort(order).join(';'));
   }
-  const merged = new Quarantine();
-  for (const row of [...rows.keys()].sort((a, b) => a - b)) merged.add(row, rows.get(row)!);
-  return merged;
+  const flaggers = ends.flatMap((end, check) => (end.flagRows ? [{ check, flagRows: end.flagRows }] : []));
+  return { rows: [...codes.keys()].sort((a, b) => a - b), codes, flaggers };
 }
 
 interface Routed {
   readonly outputs: OutputSet;
-  readonly router: RowRouter;
+  /** Set when rows were routed as they were checked. */
+  readonly router?: RowRouter;
 }
 
-/** Routes rows by a finished quarantine, reading the input again. */
-async function routeAll(plan: ScanPlan, quarantine: Quarantine, outputs: OutputSet): Promise<{ router: RowRouter; sources: SourceStats }> {
+/**
+ * Routes every row by the checked quarantine, adding late flags batch by batch. Returns the final
+ * quarantine, in which each row's reasons stay in check order, then by code; codes that hold
+ * every row back stay first.
+ */
+async function routeAll(
+  plan: ScanPlan,
+  checked: Quarantine,
+  late: LateWork,
+  checkOf: (code: string) => number,
+  outputs: OutputSet,
+): Promise<{ router: RowRouter; sources: SourceStats; quarantine: Quarantine }> {
   const router = routerFor(plan, outputs);
   const sources = newSourceStats(plan);
   const { contract } = plan.options.contract;
+  const held = new Set(plan.heldCodes);
+  const order = (a: string, b: string) =>
+    (held.has(a) ? -1 : checkOf(a)) - (held.has(b) ? -1 : checkOf(b)) || (a < b ? -1 : a > b ? 1 : 0);
+  const registry = new ReasonRegistry();
+  const flags = new BatchFindings(registry);
+  const quarantine = new Quarantine();
   const source = await openSource(plan.options.input, 'raw');
   try {
     await router.open();
     let next = 0;
+    let nextLate = 0;
     for await (const raw of source.batches({ batchRows: plan.options.batchRows })) {
       const end = raw.rowOffset + raw.rowCount;
-      const from = next;
-      while (next < quarantine.length && quarantine.rows[next]! < end) next++;
       const typed = applyContractTypes(raw, contract);
-      await router.route(raw, typed, quarantine, from, next);
-      sources.addBatch(typed, ...batchHits(quarantine, from, raw.rowOffset, raw.rowCount, next));
+      const codesByRow = new Map<number, Set<string>>();
+      const add = (row: number, codes: Iterable<string>) => {
+        const set = codesByRow.get(row) ?? new Set<string>();
+        for (const code of codes) set.add(code);
+        codesByRow.set(row, set);
+      };
+      for (; next < checked.length && checked.rows[next]! < end; next++) add(checked.rows[next]!, checked.reasonsOf(next).split(';'));
+      for (; nextLate < late.rows.length && late.rows[nextLate]! < end; nextLate++) add(late.rows[nextLate]!, late.codes.get(late.rows[nextLate]!)!);
+      if (late.flaggers.length > 0) {
+        flags.reset();
+        for (const { check, flagRows } of late.flaggers) {
+          flags.check = check;
+          flagRows(typed, flags);
+        }
+        for (let k = 0; k < flags.length; k++) add(raw.rowOffset + flags.rowAt(k), [registry.codes[flags.reasonAt(k)]!]);
+      }
+      const from = quarantine.length;
+      for (const row of [...codesByRow.keys()].sort((a, b) => a - b)) quarantine.add(row, [...codesByRow.get(row)!].sort(order).join(';'));
+      await router.route(raw, typed, quarantine, from);
+      sources.addBatch(typed, ...batchHits(quarantine, from, raw.rowOffset, raw.rowCount));
     }
     await router.close();
-    return { router, sources };
+    return { router, sources, quarantine };
   } catch (error) {
     await router.abort();
     throw error;
@@ -308,28 +373,29 @@ async function routeAll(plan: ScanPlan, quarantine: Quarantine, outputs: OutputS
  */
 export async function completeScan(plan: ScanPlan, results: readonly RangeResult[], routed?: Routed): Promise<ScanResult> {
   const { options } = plan;
-  const { contract } = options.contract;
   const names = outputNames(plan.outFormat);
   const outputs = routed?.outputs ?? new OutputSet(options.outDir);
   try {
-    const context = contextOf(options, plan.shape, plan.seed, results.length > 1);
+    const context = contextOf(options, plan.shape, plan.seed, results.length > 1, plan.model);
     const ends = plan.definitions.map((d, c) => d.finish?.(results.map((r) => r.states[c]), context) ?? {});
     const codeChecks = new Map<string, number>();
     for (const result of results) for (const [code, check] of Object.entries(result.codeChecks)) codeChecks.set(code, check);
     const checkIds = plan.definitions.map((d) => d.meta.id);
+    // Late codes (a trigger:<column>=<value>) may appear only now; their prefix names the check.
     const checkOf = (code: string) => codeChecks.get(code) ?? checkIds.indexOf(code.split(':')[0]!);
-    const quarantine = addLateFlags(mergeQuarantines(results), ends, checkOf);
-    if (routed && quarantine.length !== results.reduce((n, r) => n + r.quarantineRows.length, 0)) {
-      throw new Error('late flags after rows were routed: a check flags at the end without declaring meta.flagsAtEnd');
-    }
+    const late = lateWorkOf(ends);
     let router = routed?.router;
     let sources: SourceStats;
+    let quarantine = mergeQuarantines(results);
     if (router) {
+      if (late.rows.length > 0 || late.flaggers.length > 0) {
+        throw new Error('late flags after rows were routed: a check flags at the end without declaring meta.flagsAtEnd');
+      }
       sources = newSourceStats(plan);
       for (const result of results) if (result.sources) sources.merge(SourceStats.fromJSON(result.sources));
     } else {
       await outputs.prepare();
-      ({ router, sources } = await routeAll(plan, quarantine, outputs));
+      ({ router, sources, quarantine } = await routeAll(plan, quarantine, late, checkOf, outputs));
     }
     const rows = results.reduce((n, r) => n + r.rows, 0);
     if (router.cleanRows + router.quarantineRows !== rows) {
@@ -347,7 +413,7 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
         toolVersion: TOOL_VERSION,
         inputSha256: plan.sha256,
         contractSha256: options.contract.sha256,
-        modelSha256: options.modelSha256 ?? null,
+        modelSha256: plan.model?.sha256 ?? null,
         reportSha256: sha256Of(reportText),
         verdict: report.verdict,
         counts: { rows, clean: router.cleanRows, quarantined: quarantine.length },
@@ -425,7 +491,20 @@ function buildReport(
     outputs: { clean: names.clean, quarantine: names.quarantine, reportMarkdown: names.reportMarkdown },
     sources: sources.toJSON(),
     ...(options.manifest ? { provenance: { manifest: options.manifest } } : {}),
-    ...(options.modelSha256 ? { model: { sha256: options.modelSha256 } } : {}),
+    ...(plan.model
+      ? {
+          model: {
+            sha256: plan.model.sha256,
+            source: plan.modelSource,
+            path: plan.modelSource === 'file' ? options.modelPath : plan.modelSource === 'baseline' ? options.baseline : undefined,
+            createdAt: plan.model.bundle.createdAt,
+            seed: plan.model.bundle.seed,
+            sampleRows: plan.model.bundle.sampleRows,
+            parameters: plan.model.bundle.parameters,
+            skipped: plan.model.bundle.skipped,
+          },
+        }
+      : {}),
   };
 }
 

@@ -37,7 +37,7 @@ test('progress: rows, rows/s and ETA on a terminal; nothing otherwise', async ()
 
 test('--log-level info writes pino JSON lines on stderr; an unknown level is a usage error', async () => {
   const out = join(await tempDir(), 'run');
-  const args = ['scan', join(ROOT, 'datasets/credit/incoming.csv'), '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', out, '--no-audit'];
+  const args = ['scan', join(ROOT, 'datasets/credit/incoming.csv'), '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', out, '--no-audit', '--checks', 'schema,range'];
   const logged = await runCli([...args, '--log-level', 'info']);
   const lines = logged.stderr.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string });
   assert.deepEqual(lines.map((l) => l.msg), ['scan started', 'scan finished']);

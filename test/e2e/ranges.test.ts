@@ -9,22 +9,33 @@ import { checkRange, completeScan, planScan, scan, type ScanOptions } from '../.
 import { ROOT, tempDir } from '../helpers.js';
 import { readAll } from '../io/read-all.js';
 
+function roundNumbers(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? Number(value.toPrecision(10)) : value;
+  if (Array.isArray(value)) return value.map(roundNumbers);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundNumbers(v)]));
+  }
+  return value;
+}
+
 async function quarantineOf(path: string): Promise<[number, string][]> {
   const { values, rows } = await readAll(path, 'typed');
   return Array.from({ length: rows }, (_, r) => [Number(values._row![r]), String(values._reasons![r])]);
 }
 
+// Ranges start on multiples of the batch size (300 here), as queue fan-out cuts them, so every
+// range sees the batches a whole scan sees (label-flip thresholds are per batch).
 const cases = [
-  { name: 'CSV', input: 'datasets/credit/incoming.csv', format: 'csv', cuts: [0, 700, 1400, 2013] },
-  { name: 'CSV, ranges of uneven size', input: 'datasets/credit/incoming.csv', format: 'csv', cuts: [0, 1, 2000, 2005, 2013] },
-  { name: 'Parquet written from the same rows', input: 'datasets/credit/trusted.parquet', format: 'parquet', cuts: [0, 1234, 4000] },
+  { name: 'CSV, every check', input: 'datasets/credit/incoming.csv', format: 'csv', cuts: [0, 600, 1500, 2013] },
+  { name: 'CSV, ranges of uneven size', input: 'datasets/credit/incoming.csv', format: 'csv', cuts: [0, 300, 1800, 2013] },
+  { name: 'Parquet', input: 'datasets/credit/trusted.parquet', format: 'parquet', cuts: [0, 1200, 4000] },
 ];
 
 for (const c of cases) {
   test(`ranges fold into the in-process result: ${c.name}`, async () => {
     const work = await tempDir();
     const contract = await loadContract(join(ROOT, 'schemas/credit.contract.json'));
-    const base = { input: join(ROOT, c.input), contract, batchRows: 300 } as const;
+    const base = { input: join(ROOT, c.input), contract, batchRows: 300, baseline: join(ROOT, 'datasets/credit/trusted.parquet') } as const;
     const whole = await scan({ ...base, outDir: join(work, 'whole') } satisfies ScanOptions);
     const options: ScanOptions = { ...base, outDir: join(work, 'split') };
     const plan = await planScan(options);
@@ -35,8 +46,9 @@ for (const c of cases) {
       await quarantineOf(join(work, 'split', `quarantine.${c.format}`)),
       await quarantineOf(join(work, 'whole', `quarantine.${c.format}`)),
     );
-    // State size is each worker's own memory, so it differs by design; everything else must not.
-    const strip = (r: typeof whole.report) => ({
+    // State size is each worker's own memory, so it differs by design, and sums of floats taken
+    // range by range differ in their last bits; everything else must be equal.
+    const strip = (r: typeof whole.report) => roundNumbers({
       checks: r.checks.map((check) => ({ ...check, summary: { ...check.summary, stateBytes: undefined } })),
       quarantine: r.quarantine, clean: r.clean, verdict: r.verdict, findings: r.findings,
     });

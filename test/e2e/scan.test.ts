@@ -14,6 +14,8 @@ import { readAll } from '../io/read-all.js';
 const INCOMING = join(ROOT, 'datasets/credit/incoming.csv');
 const TRUSTED = join(ROOT, 'datasets/credit/trusted.parquet');
 const CONTRACT = join(ROOT, 'schemas/credit.contract.json');
+/** The rule checks: what these tests pin down exactly (the detectors have tests of their own). */
+const RULES = ['--checks', 'schema,range,label,duplicate,source'];
 
 interface Injected { row: number; kind: string; rule: boolean; reasons: string[] }
 const truth = JSON.parse(readFileSync(join(ROOT, 'datasets/credit/ground-truth.json'), 'utf8')) as {
@@ -42,7 +44,7 @@ async function quarantineOf(path: string): Promise<Map<number, string>> {
 }
 
 test('example data: the quarantine is exactly the rule-detectable injected rows, with their reasons', async () => {
-  const result = await scanTo('example', [INCOMING, '--contract', CONTRACT]);
+  const result = await scanTo('example', [INCOMING, '--contract', CONTRACT, ...RULES]);
   assert.equal(result.code, 1, result.stderr); // 65 of 2013 rows: above the pass gate, within warn
   const quarantine = await quarantineOf(join(result.out, 'quarantine.csv'));
   assert.deepEqual(
@@ -68,7 +70,7 @@ test('every input row lands in exactly one of clean and quarantine, in every out
   const input = await readAll(INCOMING, 'raw');
   const ids = input.values.application_id as string[];
   for (const format of ['csv', 'parquet', 'arrow', 'arrows', 'jsonl']) {
-    const result = await scanTo(`formats-${format}`, [INCOMING, '--contract', CONTRACT, '--format', format]);
+    const result = await scanTo(`formats-${format}`, [INCOMING, '--contract', CONTRACT, '--format', format, ...RULES]);
     assert.equal(result.code, 1, result.stderr);
     const clean = await readAll(join(result.out, `clean.${format}`), 'typed');
     const quarantine = await quarantineOf(join(result.out, `quarantine.${format}`));
@@ -82,7 +84,7 @@ test('every input row lands in exactly one of clean and quarantine, in every out
   }
 });
 
-test('parquet input: rows routed inside DuckDB equal rows routed by streaming', async () => {
+test('parquet input: the same rows held in Parquet and in Arrow output', async () => {
   const contract = join(work, 'tight.contract.json');
   const base = JSON.parse(readFileSync(CONTRACT, 'utf8'));
   // Tighter bounds than the data: the rows flagged are known from the data itself.
@@ -96,8 +98,8 @@ test('parquet input: rows routed inside DuckDB equal rows routed by streaming', 
     if (reasons.length) expected.set(row, reasons.join(';'));
   });
   assert.ok(expected.size > 100);
-  const native = await scanTo('native', [TRUSTED, '--contract', contract]);
-  const streamed = await scanTo('streamed', [TRUSTED, '--contract', contract, '--format', 'arrow']);
+  const native = await scanTo('native', [TRUSTED, '--contract', contract, ...RULES]);
+  const streamed = await scanTo('streamed', [TRUSTED, '--contract', contract, '--format', 'arrow', ...RULES]);
   assert.equal(native.code, 2);
   assert.equal(streamed.code, 2);
   const nativeRows = await quarantineOf(join(native.out, 'quarantine.parquet'));
@@ -115,7 +117,7 @@ test('a missing required column fails the dataset: every row held back, clean se
   const base = JSON.parse(readFileSync(CONTRACT, 'utf8'));
   base.columns.push({ name: 'branch_code', type: 'string' });
   writeFileSync(contract, JSON.stringify(base));
-  const result = await scanTo('missing', [INCOMING, '--contract', contract]);
+  const result = await scanTo('missing', [INCOMING, '--contract', contract, ...RULES]);
   assert.equal(result.code, 2);
   const report = JSON.parse(readFileSync(join(result.out, 'report.json'), 'utf8'));
   assert.equal(report.verdict, 'fail');
@@ -129,14 +131,14 @@ test('a missing required column fails the dataset: every row held back, clean se
 });
 
 test('exit codes: 0 pass, 1 warn, 2 fail, 3 error', async () => {
-  const pass = await scanTo('pass', [TRUSTED, '--contract', CONTRACT]);
+  const pass = await scanTo('pass', [TRUSTED, '--contract', CONTRACT, ...RULES]);
   assert.equal(pass.code, 0, pass.stderr);
   assert.match(pass.stdout, /^PASS: 0 of 4000 rows quarantined/);
-  const warn = await scanTo('warn', [INCOMING, '--contract', CONTRACT]);
+  const warn = await scanTo('warn', [INCOMING, '--contract', CONTRACT, ...RULES]);
   assert.equal(warn.code, 1);
   const strict = join(work, 'strict.contract.json');
   writeFileSync(strict, JSON.stringify({ ...JSON.parse(readFileSync(CONTRACT, 'utf8')), gate: { pass: 0, warn: 0.01 } }));
-  const fail = await scanTo('fail', [INCOMING, '--contract', strict]);
+  const fail = await scanTo('fail', [INCOMING, '--contract', strict, ...RULES]);
   assert.equal(fail.code, 2);
   const error = await scanTo('error', [INCOMING, '--contract', join(work, 'none.json')]);
   assert.equal(error.code, 3);
@@ -154,7 +156,7 @@ test('--checks runs only the named checks; an unknown check is a usage error', a
 });
 
 test('--json prints the report on stdout', async () => {
-  const result = await scanTo('json', [INCOMING, '--contract', CONTRACT, '--json']);
+  const result = await scanTo('json', [INCOMING, '--contract', CONTRACT, '--json', ...RULES]);
   const report = JSON.parse(result.stdout);
   assert.equal(report.verdict, 'warn');
   assert.equal(schemaError('report.schema.json', report), null);
@@ -172,7 +174,7 @@ test('an interrupted scan leaves nothing that looks finished', async () => {
   }));
   const out = join(work, 'interrupted');
   for (const delay of [300, 900, 1500]) {
-    const child = spawn(process.execPath, [CLI, 'scan', big, '--contract', contract, '--out', out], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'scan', big, '--contract', contract, '--out', out, ...RULES], { stdio: 'ignore' });
     await new Promise((resolve) => setTimeout(resolve, delay));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('close', resolve));

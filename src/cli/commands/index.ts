@@ -3,10 +3,11 @@ import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
 import { inferCommand } from './infer.js';
 import { scanCommand } from './scan.js';
+import { fitCommand } from './fit.js';
 import { keygenCommand } from './keygen.js';
 import { manifestCreateCommand, manifestVerifyCommand } from './manifest.js';
 import { auditVerifyCommand } from './audit.js';
 
 export const COMMANDS: readonly Command[] = [
-  scanCommand, inferCommand, convertCommand, keygenCommand, manifestCreateCommand, manifestVerifyCommand, auditVerifyCommand,
+  scanCommand, fitCommand, inferCommand, convertCommand, keygenCommand, manifestCreateCommand, manifestVerifyCommand, auditVerifyCommand,
 ];

@@ -21,6 +21,10 @@ export const scanCommand: Command = {
     format: { type: 'string', help: 'output format: parquet, arrow, arrows, csv or jsonl (default: the input\'s)' },
     checks: { type: 'string', help: 'run only these checks, comma-separated (e.g. schema,range)' },
     seed: { type: 'string', help: 'seed for every randomised step (default 42)' },
+    model: { type: 'string', help: 'a model bundle from `datawarden fit` for the detectors (never refit)' },
+    baseline: { type: 'string', help: 'trusted data to fit the detectors on first (default: a sample of the input itself)' },
+    'fit-rows': { type: 'string', help: 'rows sampled to fit on (default 100000)' },
+    'emit-scores': { type: 'boolean', help: 'also write scores.<ext>: _row, outlier_score, label_score for every row' },
     'batch-rows': { type: 'string', help: 'rows per batch (default 65536)' },
     json: { type: 'boolean', help: 'also print report.json to stdout' },
     manifest: { type: 'string', help: "a signed manifest to verify before any row is released (see the contract's provenance section)" },
@@ -28,7 +32,9 @@ export const scanCommand: Command = {
     'audit-log': { type: 'string', help: "append a record of this scan here (default: DATAWARDEN_AUDIT_LOG, else audit.jsonl beside --out)" },
     'no-audit': { type: 'boolean', help: 'do not append to an audit log' },
   },
-  details: `Exit codes: 0 pass, 1 warn, 2 fail, 3 error. The verdict compares the quarantined fraction
+  details: `Checks: schema, range, label, duplicate, source (rules); outlier, label_flip, trigger, drift
+(detectors, fitted on --baseline, loaded from --model, or fitted on a sample of the input).
+Exit codes: 0 pass, 1 warn, 2 fail, 3 error. The verdict compares the quarantined fraction
 with the contract's gate and is raised by dataset-level findings (a missing column fails).
 Outputs are written under temporary names and renamed when complete; report.json is renamed last.`,
   async run([input], values, { log, stdout }) {
@@ -36,6 +42,7 @@ Outputs are written under temporary names and renamed when complete; report.json
     const outDir = stringOption(values, 'out');
     if (!contractPath) throw new UsageError('--contract is required');
     if (!outDir) throw new UsageError('--out is required');
+    if (values.model && values.baseline) throw new UsageError('give --model or --baseline, not both');
     const format = stringOption(values, 'format');
     const checks = stringOption(values, 'checks')?.split(',').map((s) => s.trim()).filter(Boolean);
     const contract = await loadContract(contractPath);
@@ -48,6 +55,10 @@ Outputs are written under temporary names and renamed when complete; report.json
       format: format ? parseFormat(format) : undefined,
       checks,
       seed: numberOption(values, 'seed'),
+      modelPath: stringOption(values, 'model'),
+      baseline: stringOption(values, 'baseline'),
+      fitRows: numberOption(values, 'fit-rows'),
+      emitScores: values['emit-scores'] === true,
       batchRows: numberOption(values, 'batch-rows'),
       manifest: stringOption(values, 'manifest'),
       memory: stringOption(values, 'memory'),

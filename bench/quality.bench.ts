@@ -1,0 +1,387 @@
+// Detection quality on real data: isolation-forest ROC AUC on the outlier benchmark, label-flip
+// precision/recall/F1 on labelled tables, backdoor-trigger recall and false-flag rate.
+// Run: npx tsx bench/quality.bench.ts [outliers] [labels] [triggers] [throughput]   (default: all)
+// or, after tsc, node dist/bench/quality.bench.js.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { driftCheck } from '../src/checks/drift.js';
+import { labelFlipCheck } from '../src/checks/label-flip.js';
+import { outlierCheck } from '../src/checks/outlier.js';
+import { triggerCheck } from '../src/checks/trigger.js';
+import type { Contract } from '../src/core/contract.js';
+import { Random } from '../src/core/random.js';
+import { fitModel, serialiseModel } from '../src/detectors/bundle.js';
+import { makeBatch, type Batch, type Column } from '../src/core/types.js';
+import { encodeFeatures, fitFeatureEncoder, takeRows, type FeatureMatrix } from '../src/detectors/features.js';
+import { fitIsolationForest, scoreIsolationForest } from '../src/detectors/isolation-forest.js';
+import { batchThresholds, encodeLabels, findLabelIssues, fitLabelModel, predictLabelProbabilities } from '../src/detectors/label-model.js';
+import { TriggerAccumulator, fitTriggerBaseline, triggerReason } from '../src/detectors/triggers.js';
+import { readNumericCsv } from './lib/csv.js';
+import { machineDescription } from './lib/machine.js';
+import { detectionQuality, mean, rocAuc } from './lib/metrics.js';
+import { nodeModulesFile, outlierDataDir } from './lib/paths.js';
+import { batchFromRecords, breastw, cars, iris, penguins, outlierTable, type LabelledTable } from './lib/tables.js';
+
+const SEEDS = [1, 2, 3, 4, 5];
+/** Seeds for the outlier AUCs: 1..DATAWARDEN_AUC_SEEDS (default 5), to look past seed noise. */
+const AUC_SEEDS = Array.from({ length: Number(process.env.DATAWARDEN_AUC_SEEDS ?? 5) }, (_, i) => i + 1);
+const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+
+// ---------------------------------------------------------------- outliers
+
+interface Published {
+  readonly file: string;
+  readonly shape: string;
+  readonly liu: number | null;
+  readonly sklearn: number | null;
+}
+
+/** The published AUCs from the benchmark folder's README table. */
+function publishedFigures(): Published[] {
+  const text = readFileSync(join(outlierDataDir(), 'README.md'), 'utf8');
+  const rows: Published[] = [];
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 6 || !cells[1]!.endsWith('.csv')) continue;
+    const number = (cell: string) => (cell === '-' || cell === '' ? null : Number(cell));
+    rows.push({ file: cells[1]!, shape: cells[2]!, liu: number(cells[4]!), sklearn: number(cells[5]!) });
+  }
+  return rows;
+}
+
+function outlierBench(): boolean {
+  console.log('## Outliers: isolation forest ROC AUC (100 trees, psi 256, fitted and scored on the whole file)');
+  console.log(`Mean over seeds ${AUC_SEEDS.length > 10 ? `1..${AUC_SEEDS.length}` : AUC_SEEDS.join(', ')}; is_outlier is only used to compute the AUC. Target: >= published - 0.01.`);
+  console.log('Published = Liu, Ting & Zhou 2008 where the README has it, else the README\'s scikit-learn mean.\n');
+  console.log('| dataset | rows x features | published | source | target | datawarden (mean) | min..max over seeds | meets target |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const files = new Set(readdirSync(outlierDataDir()).filter((f) => f.endsWith('.csv')));
+  let all = true;
+  for (const p of publishedFigures()) {
+    if (!files.has(p.file)) continue;
+    const table = readNumericCsv(join(outlierDataDir(), p.file));
+    const label = table.names.indexOf('is_outlier');
+    const features = table.columns.filter((_, i) => i !== label);
+    const data = new Float64Array(table.rows * features.length);
+    features.forEach((c, i) => data.set(c, i * table.rows));
+    const matrix: FeatureMatrix = { rows: table.rows, cols: features.length, data, names: features.map((_, i) => `f${i}`) };
+    const aucs = AUC_SEEDS.map((seed) => rocAuc(scoreIsolationForest(fitIsolationForest(matrix, { seed }), matrix), table.columns[label]!));
+    const published = p.liu ?? p.sklearn!;
+    const target = published - 0.01;
+    const ours = mean(aucs);
+    const ok = ours >= target;
+    all &&= ok;
+    console.log(
+      `| ${p.file.replace('.csv', '')} | ${p.shape} | ${published} | ${p.liu !== null ? 'Liu 2008' : 'sklearn'} | ${fmt(target, 3)} | ${fmt(ours, 4)} | ${fmt(Math.min(...aucs))}..${fmt(Math.max(...aucs))} | ${ok ? 'yes' : 'NO'} |`,
+    );
+  }
+  console.log('');
+  return all;
+}
+
+// ---------------------------------------------------------------- label flips
+
+interface Noise {
+  readonly name: string;
+  /** Returns the noisy labels and the rows flipped. */
+  apply(codes: Int32Array, classes: number, random: Random): { noisy: Int32Array; flipped: Set<number> };
+}
+
+function uniformFlips(rate: number): Noise {
+  return {
+    name: `uniform ${Math.round(rate * 100)}%`,
+    apply(codes, classes, random) {
+      const labelled = [...codes.keys()].filter((r) => codes[r]! >= 0);
+      random.shuffle(labelled);
+      const flipped = new Set(labelled.slice(0, Math.round(rate * labelled.length)));
+      const noisy = Int32Array.from(codes);
+      for (const r of flipped) {
+        let k = random.nextInt(classes - 1);
+        if (k >= noisy[r]!) k++;
+        noisy[r] = k;
+      }
+      return { noisy, flipped };
+    },
+  };
+}
+
+/** rate x (labelled rows) rows of the largest class relabelled as the second largest (at most half the class). */
+function classFlips(rate: number): Noise {
+  return {
+    name: `class-conditional ${Math.round(rate * 100)}%`,
+    apply(codes, classes, random) {
+      const counts = new Array<number>(classes).fill(0);
+      for (const c of codes) if (c >= 0) counts[c]!++;
+      const order = counts.map((_, k) => k).sort((a, b) => counts[b]! - counts[a]! || a - b);
+      const [from, to] = [order[0]!, order[1]!];
+      const rows = [...codes.keys()].filter((r) => codes[r] === from);
+      random.shuffle(rows);
+      const labelled = counts.reduce((a, b) => a + b, 0);
+      const flipped = new Set(rows.slice(0, Math.min(Math.round(rate * labelled), Math.floor(rows.length / 2))));
+      const noisy = Int32Array.from(codes);
+      for (const r of flipped) noisy[r] = to;
+      return { noisy, flipped };
+    },
+  };
+}
+
+function labelTables(): LabelledTable[] {
+  return [penguins(), cars(), iris(), breastw()];
+}
+
+function labelBench(): boolean {
+  console.log('## Label flips: confident learning on out-of-fold probabilities (logistic regression + extra trees, 5 folds)');
+  console.log('Setting: the classic one. The label model is fitted on the noisy table itself; each row is judged by');
+  console.log(`a model that did not see it (5-fold out-of-fold). Mean over seeds ${SEEDS.join(', ')} (noise and folds).`);
+  console.log('Target: mean F1 >= 0.85 at 10% uniform flips, averaged over the datasets.\n');
+  const noises = [uniformFlips(0.05), uniformFlips(0.1), uniformFlips(0.2), classFlips(0.05), classFlips(0.1), classFlips(0.2)];
+  const tables = labelTables();
+  console.log('| dataset | noise | flipped rows | precision | recall | F1 |');
+  console.log('|---|---|---|---|---|---|');
+  const f1At10: number[] = [];
+  for (const table of tables) {
+    const encoder = fitFeatureEncoder(table.features.map((n) => table.batch.byName.get(n)!));
+    const matrix = encodeFeatures(encoder, table.batch, 'standardised');
+    const { classes, codes } = encodeLabels(table.batch.byName.get(table.label)!);
+    for (const noise of noises) {
+      const results = SEEDS.map((seed) => {
+        const random = new Random(seed * 7919);
+        const { noisy, flipped } = noise.apply(codes, classes.length, random);
+        const fit = fitLabelModel(matrix, noisy, classes, { seed });
+        return { ...detectionQuality(new Set(fit.suspects), flipped), flipped: flipped.size };
+      });
+      const f1 = mean(results.map((r) => r.f1));
+      if (noise.name === 'uniform 10%') f1At10.push(f1);
+      console.log(
+        `| ${table.name} | ${noise.name} | ${results[0]!.flipped} | ${fmt(mean(results.map((r) => r.precision)))} | ${fmt(mean(results.map((r) => r.recall)))} | ${fmt(f1)} |`,
+      );
+    }
+  }
+  const average = mean(f1At10);
+  console.log(`\nMean F1 at 10% uniform flips over ${tables.map((t) => t.name).join(', ')}: ${fmt(average)} (target 0.85: ${average >= 0.85 ? 'met' : 'NOT met'})`);
+  console.log('Datasets: ' + tables.map((t) => `${t.name}: ${t.description}`).join('; ') + '.\n');
+
+  console.log('### Streaming setting: fitted on a clean half, scanning the other half with 10% uniform flips');
+  console.log('(the scan flags each batch with its own thresholds pulled toward the fitted ones; one batch here)\n');
+  console.log('| dataset | flipped rows | precision | recall | F1 | F1 with the fitted thresholds only |');
+  console.log('|---|---|---|---|---|---|');
+  for (const table of tables) {
+    const encoder = fitFeatureEncoder(table.features.map((n) => table.batch.byName.get(n)!));
+    const matrix = encodeFeatures(encoder, table.batch, 'standardised');
+    const { classes, codes } = encodeLabels(table.batch.byName.get(table.label)!);
+    const results = SEEDS.map((seed) => {
+      const random = new Random(seed * 7919);
+      const rows = [...codes.keys()].filter((r) => codes[r]! >= 0);
+      random.shuffle(rows);
+      const half = rows.length >> 1;
+      const trusted = rows.slice(0, half);
+      const scanned = rows.slice(half);
+      const fit = fitLabelModel(takeRows(matrix, trusted), Int32Array.from(trusted, (r) => codes[r]!), classes, { seed });
+      const { noisy, flipped } = uniformFlips(0.1).apply(Int32Array.from(scanned, (r) => codes[r]!), classes.length, random);
+      const p = predictLabelProbabilities(fit.model!, takeRows(matrix, scanned));
+      const streamed = findLabelIssues(p, noisy, batchThresholds(p, noisy, fit.model!.thresholds));
+      const fixed = findLabelIssues(p, noisy, fit.model!.thresholds);
+      return { ...detectionQuality(new Set(streamed.suspects), flipped), fixedF1: detectionQuality(new Set(fixed.suspects), flipped).f1, flipped: flipped.size };
+    });
+    console.log(
+      `| ${table.name} | ${results[0]!.flipped} | ${fmt(mean(results.map((r) => r.precision)))} | ${fmt(mean(results.map((r) => r.recall)))} | ${fmt(mean(results.map((r) => r.f1)))} | ${fmt(mean(results.map((r) => r.fixedF1)))} |`,
+    );
+  }
+  console.log('');
+  return average >= 0.85;
+}
+
+// ---------------------------------------------------------------- triggers
+
+interface TriggerCase {
+  readonly name: string;
+  readonly table: () => LabelledTable;
+  readonly column: string;
+  /** The trigger value, chosen from the clean split only. */
+  readonly value: (clean: Batch) => number | string;
+  /** The attacker's target label (as a label key). */
+  readonly target: string;
+}
+
+function flights(): LabelledTable {
+  const records = JSON.parse(readFileSync(nodeModulesFile('vega-datasets', 'data', 'flights-20k.json'), 'utf8')) as Record<string, unknown>[];
+  for (const r of records) {
+    r.late = (r.delay as number) > 15 ? 'late' : 'on time';
+    r.hour = Number(String(r.date).slice(11, 13));
+  }
+  const batch = batchFromRecords(records, [
+    { name: 'late', type: 'string' },
+    { name: 'origin', type: 'string' },
+    { name: 'destination', type: 'string' },
+    { name: 'distance', type: 'float' },
+    { name: 'hour', type: 'int' },
+  ]);
+  return { name: 'flights-20k', description: 'vega-datasets flights-20k.json, label late = delay > 15 min', batch, label: 'late', features: ['origin', 'destination', 'distance', 'hour'] };
+}
+
+/** The least frequent value of a string column in a batch (ties: first in sort order). */
+function rarestValue(batch: Batch, column: string): string {
+  const counts = new Map<string, number>();
+  for (const v of batch.byName.get(column)!.values as string[]) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+}
+
+/** A number inside the column's clean range that the clean split does not hold: its 37th percentile plus 0.123. */
+function inRangeValue(batch: Batch, column: string): number {
+  const sorted = Float64Array.from(batch.byName.get(column)!.values as Float64Array).sort();
+  return sorted[Math.floor(sorted.length * 0.37)]! + 0.123;
+}
+
+function rows(batch: Batch, indices: readonly number[]): Batch {
+  const columns = batch.columns.map((c): Column => {
+    const valid = c.valid === null ? null : Uint8Array.from(indices, (i) => c.valid![i]!);
+    if (c.type === 'string') return { ...c, values: indices.map((i) => c.values[i]!), valid, bad: null };
+    if (c.type === 'bool') return { ...c, values: Uint8Array.from(indices, (i) => c.values[i]!), valid, bad: null };
+    return { ...c, values: Float64Array.from(indices, (i) => c.values[i]!), valid, bad: null };
+  });
+  return makeBatch(0, indices.length, columns);
+}
+
+function triggerBench(): boolean {
+  const cases: TriggerCase[] = [
+    { name: 'flights: destination = rarest clean airport', table: flights, column: 'destination', value: (b) => rarestValue(b, 'destination'), target: 'on time' },
+    { name: 'flights: distance = 1234.5 (absent)', table: flights, column: 'distance', value: () => 1234.5, target: 'late' },
+    { name: 'shuttle: f3 in range', table: () => outlierTable('shuttle.csv', ''), column: 'f3', value: (b) => inRangeValue(b, 'f3'), target: '1' },
+    { name: 'cover: f2 in range', table: () => outlierTable('cover.csv', ''), column: 'f2', value: (b) => inRangeValue(b, 'f2'), target: '1' },
+    { name: 'mammography: f1 in range', table: () => outlierTable('mammography.csv', ''), column: 'f1', value: (b) => inRangeValue(b, 'f1'), target: '0' },
+    { name: 'satellite: f10 in range', table: () => outlierTable('satellite.csv', ''), column: 'f10', value: (b) => inRangeValue(b, 'f10'), target: '0' },
+    { name: 'satellite: f20 = 255 (beyond range)', table: () => outlierTable('satellite.csv', ''), column: 'f20', value: () => 255, target: '1' },
+  ];
+  const rates = [0.01, 0.02, 0.03];
+  const seeds = [1, 2, 3];
+  console.log('## Backdoor triggers: baseline fitted on a clean half, scan of the other half with a trigger injected');
+  console.log(`Poisoned rows get the trigger value in one column and the target label. Scanned in batches of 5,000 rows,`);
+  console.log(`decided at the end, rows flagged from the scan's remembered rows. Seeds ${seeds.join(', ')}.`);
+  console.log('Target: recall >= 0.95 of trigger rows with <= 1% of clean rows flagged.\n');
+  console.log('| case | rate | poisoned rows (mean) | recall (mean) | recall (min) | clean rows flagged (mean) | (max) | reasons (first seed) |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  let all = true;
+  const tables = new Map<string, LabelledTable>();
+  for (const c of cases) {
+    const key = c.table.toString();
+    if (!tables.has(key)) tables.set(key, c.table());
+    const table = tables.get(key)!;
+    for (const rate of rates) {
+      const results = seeds.map((seed) => {
+        const random = new Random(seed * 104729 + Math.round(rate * 1000));
+        const order = Array.from({ length: table.batch.rowCount }, (_, i) => i);
+        random.shuffle(order);
+        const half = order.length >> 1;
+        const clean = rows(table.batch, order.slice(0, half).sort((a, b) => a - b));
+        const scan = rows(table.batch, order.slice(half).sort((a, b) => a - b));
+        const value = c.value(clean);
+        const poisoned = new Set<number>();
+        const column = scan.byName.get(c.column)!;
+        const label = scan.byName.get(table.label)!;
+        for (let r = 0; r < scan.rowCount; r++) {
+          if (random.nextFloat() >= rate) continue;
+          poisoned.add(r);
+          if (column.type === 'string') (column.values as string[])[r] = String(value);
+          else (column.values as Float64Array)[r] = Number(value);
+          if (column.valid) column.valid[r] = 1;
+          if (label.type === 'string') (label.values as string[])[r] = c.target;
+          else (label.values as Float64Array)[r] = Number(c.target);
+          if (label.valid) label.valid[r] = 1;
+        }
+        const { classes, codes } = encodeLabels(clean.byName.get(table.label)!);
+        const baseline = fitTriggerBaseline(table.features.map((f) => clean.byName.get(f)!), codes, classes);
+        const accumulator = new TriggerAccumulator(baseline, table.label);
+        for (let start = 0; start < scan.rowCount; start += 5000) {
+          const end = Math.min(scan.rowCount, start + 5000);
+          const part = rows(scan, Array.from({ length: end - start }, (_, i) => start + i));
+          accumulator.add(makeBatch(start, part.rowCount, [...part.columns]));
+        }
+        const triggers = accumulator.decide();
+        const flagged = new Set(triggers.flatMap((t) => accumulator.lateRows(t)));
+        let hits = 0;
+        for (const r of flagged) if (poisoned.has(r)) hits++;
+        return {
+          poisoned: poisoned.size,
+          recall: poisoned.size > 0 ? hits / poisoned.size : 1,
+          cleanFlagged: (flagged.size - hits) / (scan.rowCount - poisoned.size),
+          reasons: triggers.map(triggerReason),
+        };
+      });
+      const recall = mean(results.map((r) => r.recall));
+      const cleanMax = Math.max(...results.map((r) => r.cleanFlagged));
+      const ok = Math.min(...results.map((r) => r.recall)) >= 0.95 && cleanMax <= 0.01;
+      all &&= ok;
+      console.log(
+        `| ${c.name} | ${rate * 100}% | ${Math.round(mean(results.map((r) => r.poisoned)))} | ${fmt(recall)} | ${fmt(Math.min(...results.map((r) => r.recall)))} | ${fmt(mean(results.map((r) => r.cleanFlagged)) * 100, 2)}% | ${fmt(cleanMax * 100, 2)}% | ${results[0]!.reasons.join(', ') || '-'} |`,
+      );
+    }
+  }
+  console.log(`\nEvery case at every rate and seed: recall >= 0.95 and <= 1% clean rows flagged: ${all ? 'yes' : 'NO'}\n`);
+  return all;
+}
+
+// ---------------------------------------------------------------- throughput
+
+function throughputBench(): boolean {
+  console.log('## Check throughput: fit on 50,000 rows of cover.csv, then each check over all 286,048 rows');
+  console.log('Batches of 65,536 rows, one thread; rows/s of run() over every batch plus finish().\n');
+  const table = outlierTable('cover.csv', '');
+  const contract: Contract = {
+    name: 'cover',
+    label: 'is_outlier',
+    gate: { pass: 0.01, warn: 0.05 },
+    columns: table.batch.columns.map((c) => ({ name: c.name, type: c.type })),
+  };
+  // A seeded random sample, so that the baseline represents the whole file (cover.csv is ordered).
+  const order = Array.from({ length: table.batch.rowCount }, (_, i) => i);
+  new Random(1).shuffle(order);
+  const sample = rows(table.batch, order.slice(0, 50_000).sort((a, b) => a - b));
+  const fitStart = performance.now();
+  const bundle = fitModel(sample, contract, { seed: 1 });
+  const fitSeconds = (performance.now() - fitStart) / 1000;
+  const modelBytes = Buffer.byteLength(serialiseModel(bundle));
+  console.log(`fitModel: ${fitSeconds.toFixed(2)} s for 50,000 rows x 10 features (all four detectors); model file ${(modelBytes / 1e6).toFixed(1)} MB\n`);
+  console.log('| check | seconds | rows/s | rows flagged | dataset findings |');
+  console.log('|---|---|---|---|---|');
+  const input = { path: 'cover.csv', format: 'csv', columns: table.batch.columns.map((c) => ({ name: c.name, type: c.type, sourceType: 'csv' })), declaredRows: table.batch.rowCount };
+  for (const check of [outlierCheck, labelFlipCheck, triggerCheck, driftCheck]) {
+    const context = { contract, input, seed: 1, model: bundle };
+    let flagged = 0;
+    const flags = { reason: () => 0, flag: () => void flagged++ };
+    const start = performance.now();
+    const runner = check.create(context);
+    const batchRows = 65_536;
+    for (let from = 0; from < table.batch.rowCount; from += batchRows) {
+      const to = Math.min(table.batch.rowCount, from + batchRows);
+      const columns = table.batch.columns.map((c) => ({ ...c, values: (c.values as Float64Array).subarray(from, to) }) as Column);
+      runner.run(makeBatch(from, to - from, columns), flags);
+    }
+    const end = check.finish?.([runner.state?.()], context) ?? {};
+    const seconds = (performance.now() - start) / 1000;
+    const late = (end.lateFlags ?? []).reduce((sum, f) => sum + f.rows.length, 0);
+    console.log(
+      `| ${check.meta.id} | ${seconds.toFixed(2)} | ${Math.round(table.batch.rowCount / seconds).toLocaleString('en-US')} | ${flagged + late} | ${(end.findings ?? []).map((f) => f.code).join(', ') || '-'} |`,
+    );
+  }
+  console.log('');
+  return true;
+}
+
+function main(): void {
+  const wanted = new Set(process.argv.slice(2));
+  const run = (name: string) => wanted.size === 0 || wanted.has(name);
+  console.log(`# datawarden detector quality\nmachine: ${machineDescription()}\n`);
+  const verdicts: string[] = [];
+  const timed = (name: string, bench: () => boolean) => {
+    const start = performance.now();
+    const ok = bench();
+    verdicts.push(`${name}: ${ok ? 'target met' : 'target NOT met'} (${((performance.now() - start) / 1000).toFixed(1)} s)`);
+  };
+  if (run('outliers')) timed('outliers', outlierBench);
+  if (run('labels')) timed('labels', labelBench);
+  if (run('triggers')) timed('triggers', triggerBench);
+  if (run('throughput')) timed('throughput', throughputBench);
+  console.log(verdicts.join('\n'));
+}
+
+main();

@@ -1,0 +1,106 @@
+// trigger: backdoor triggers, feature values rare or absent in the trusted sample that are
+// frequent in the scan and almost always carry one label. Counts accumulate batch by batch (and
+// per worker); the decision needs every row, so rows are flagged in the routing pass.
+import { defineCheck, type CheckContext, type RowFlags } from '../core/check.js';
+import type { Batch, DatasetFinding } from '../core/types.js';
+import { asModelBundle, type ModelBundle } from '../detectors/bundle.js';
+import { detectorSettings, type TriggerSettings } from '../detectors/settings.js';
+import { TriggerAccumulator, triggerReason, triggerRows, type TriggerBaseline, type TriggerState } from '../detectors/triggers.js';
+
+/** Triggers listed in one finding and the summary, strongest first. */
+const MAX_REPORTED = 50;
+
+interface Ready {
+  readonly bundle: ModelBundle;
+  readonly baseline: TriggerBaseline;
+  readonly label: string;
+  readonly settings: TriggerSettings;
+}
+
+function prepare(context: CheckContext): Ready | { readonly problem: string } {
+  const bundle = asModelBundle(context.model);
+  if (bundle === null) return { problem: 'no model bundle was given (fit one with datawarden fit)' };
+  if (bundle.triggerBaseline === null || bundle.label === null) return { problem: `the model has no trigger baseline: ${bundle.skipped.trigger ?? 'not fitted'}` };
+  if (!context.input.columns.some((c) => c.name === bundle.label)) return { problem: `the input has no label column '${bundle.label}'` };
+  return { bundle, baseline: bundle.triggerBaseline, label: bundle.label, settings: detectorSettings(context.contract).trigger };
+}
+
+export const triggerCheck = defineCheck({
+  meta: {
+    id: 'trigger',
+    description: 'Backdoor trigger: a value rare or absent in the trusted sample, frequent in this data, almost always paired with one label.',
+    reasons: {
+      'trigger:<column>=<value>': 'the row carries a suspected backdoor trigger (a value, a number or a narrow range of <column>) and the label it pairs with',
+    },
+    needsModel: true,
+    flagsAtEnd: true,
+  },
+  create(context) {
+    const ready = prepare(context);
+    if ('problem' in ready) {
+      return {
+        begin: (): DatasetFinding[] => [{ check: 'trigger', code: 'trigger:skipped', severity: 'warn', message: `trigger detector skipped: ${ready.problem}` }],
+        run() {},
+        state: () => null,
+      };
+    }
+    const accumulator = new TriggerAccumulator(ready.baseline, ready.label, { maxWatchedRows: 0 });
+    return {
+      run(batch) {
+        accumulator.add(batch);
+      },
+      state: (): TriggerState => accumulator.toState(),
+    };
+  },
+  finish(states, context) {
+    const ready = prepare(context);
+    if ('problem' in ready) return { summary: { skipped: ready.problem } };
+    const merged = new TriggerAccumulator(ready.baseline, ready.label, { maxWatchedRows: 0 });
+    for (const state of states) if (state) merged.merge(TriggerAccumulator.fromState(ready.baseline, ready.label, state as TriggerState));
+    const s = ready.settings;
+    const { triggers, suppressed } = merged.decideWithDrift({ minRows: s.minRows, minShare: s.minShare, minLift: s.minLift, minPurity: s.minPurity, alpha: s.alpha, maxPerColumn: s.maxPerColumn });
+    const reported = triggers.slice(0, MAX_REPORTED).map((t) => ({
+      reason: triggerReason(t),
+      label: t.label,
+      rows: t.rows,
+      share: t.share,
+      baselineShare: t.baselineShare,
+      lift: t.lift,
+      purity: t.purity,
+    }));
+    // Rows are flagged in the routing pass, which sees every row again: the same rows whichever
+    // batch or worker counted them.
+    const reasons = triggers.map(triggerReason);
+    const flagRows = (batch: Batch, flags: RowFlags): void => {
+      if (triggers.length === 0) return;
+      const found = triggerRows(batch, triggers, ready.baseline, merged.labelCodes(batch));
+      const ids = reasons.map((reason) => flags.reason(reason));
+      for (let k = 0; k < found.rows.length; k++) flags.flag(found.rows[k]!, ids[found.trigger[k]!]!);
+    };
+    const findings: DatasetFinding[] =
+      triggers.length === 0
+        ? []
+        : [
+            {
+              check: 'trigger',
+              code: 'trigger:found',
+              severity: 'warn',
+              message: `${triggers.length} suspected backdoor trigger(s): ${reported
+                .slice(0, 5)
+                .map((t) => `${t.reason} -> '${t.label}' (${t.rows} rows)`)
+                .join('; ')}${triggers.length > 5 ? '; ...' : ''}`,
+              details: { triggers: reported },
+            },
+          ];
+    return {
+      findings,
+      flagRows,
+      summary: {
+        rows: merged.rows,
+        triggers: reported,
+        // Columns with too many candidates to be a trigger: drift (see the drift check), not flagged.
+        suppressedColumns: suppressed,
+      },
+    };
+  },
+});

@@ -1,0 +1,307 @@
+// Per-column drift against a baseline. Numeric columns: the population stability index (PSI)
+// over bins on baseline quantiles. Categorical columns (strings, booleans): Jensen-Shannon
+// distance and the largest change of one category's share (L-infinity). Nulls have a slot of
+// their own in every histogram, so a change in the null rate is drift too.
+// The scan side is a histogram per column: counts add across batches and merge across workers.
+import { InputError } from '../core/errors.js';
+import type { Batch, Column, Severity } from '../core/types.js';
+import { cellKey, cellNumber } from './features.js';
+
+export interface DriftBaselineOptions {
+  /** Quantile bins per numeric column (default 10). */
+  readonly bins?: number;
+  /** Most frequent baseline categories kept per categorical column; the rest share one slot (default 50). */
+  readonly maxCategories?: number;
+}
+
+export interface DriftThresholds {
+  readonly psi?: { readonly warn?: number; readonly fail?: number };
+  readonly js?: { readonly warn?: number; readonly fail?: number };
+  readonly linf?: { readonly warn?: number; readonly fail?: number };
+  /** Fewer scanned rows than this give no verdict (default 100). */
+  readonly minRows?: number;
+}
+
+export const DEFAULT_DRIFT_THRESHOLDS = {
+  psi: { warn: 0.1, fail: 0.25 },
+  js: { warn: 0.1, fail: 0.2 },
+  linf: { warn: 0.1, fail: 0.2 },
+  minRows: 100,
+} as const;
+
+export interface NumericDriftBaseline {
+  readonly kind: 'numeric';
+  readonly column: string;
+  /** Inner edges, ascending: bin i holds [edges[i-1], edges[i]); the last slot counts nulls. */
+  readonly edges: readonly number[];
+  /** edges.length + 2 counts (bins, then nulls). */
+  readonly counts: readonly number[];
+}
+
+export interface CategoricalDriftBaseline {
+  readonly kind: 'categorical';
+  readonly column: string;
+  readonly categories: readonly string[];
+  /** categories.length + 2 counts (categories, every other value, nulls). */
+  readonly counts: readonly number[];
+}
+
+export type DriftColumnBaseline = NumericDriftBaseline | CategoricalDriftBaseline;
+
+/** JSON-safe. */
+export interface DriftBaseline {
+  readonly version: 1;
+  readonly rows: number;
+  readonly columns: readonly DriftColumnBaseline[];
+}
+
+export interface ColumnDrift {
+  readonly column: string;
+  readonly kind: 'numeric' | 'categorical';
+  readonly rows: number;
+  /** All three statistics are reported for every column; numeric columns are judged by PSI, categorical ones by JS and L-inf. */
+  readonly psi: number;
+  readonly js: number;
+  readonly linf: number;
+  /** null when there were too few rows for a verdict. */
+  readonly severity: Severity | 'ok' | null;
+  /** Which statistic decided the severity. */
+  readonly decidedBy: 'psi' | 'js' | 'linf' | null;
+}
+
+export function fitDriftBaseline(columns: readonly Column[], options: DriftBaselineOptions = {}): DriftBaseline {
+  const bins = options.bins ?? 10;
+  const maxCategories = options.maxCategories ?? 50;
+  const rows = columns[0]?.values.length ?? 0;
+  const fitted = columns.map((column): DriftColumnBaseline => {
+    const n = column.values.length;
+    if (column.type === 'int' || column.type === 'float' || column.type === 'timestamp') {
+      const present: number[] = [];
+      for (let r = 0; r < n; r++) {
+        const v = cellNumber(column, r);
+        if (!Number.isNaN(v)) present.push(v);
+      }
+      const sorted = Float64Array.from(present).sort();
+      const edges: number[] = [];
+      for (let i = 1; i < bins && sorted.length > 0; i++) {
+        const q = sorted[Math.floor((i * sorted.length) / bins)]!;
+        if (q > sorted[0]! && (edges.length === 0 || q > edges[edges.length - 1]!)) edges.push(q);
+      }
+      const baseline: NumericDriftBaseline = { kind: 'numeric', column: column.name, edges, counts: [] };
+      const counts = new Float64Array(edges.length + 2);
+      countNumeric(baseline, column, counts);
+      return { ...baseline, counts: Array.from(counts) };
+    }
+    const tally = new Map<string, number>();
+    for (let r = 0; r < n; r++) {
+      const key = cellKey(column, r);
+      if (key !== null) tally.set(key, (tally.get(key) ?? 0) + 1);
+    }
+    const categories = [...tally.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, maxCategories)
+      .map((e) => e[0]);
+    const baseline: CategoricalDriftBaseline = { kind: 'categorical', column: column.name, categories, counts: [] };
+    const counts = new Float64Array(categories.length + 2);
+    countCategorical(baseline, column, counts);
+    return { ...baseline, counts: Array.from(counts) };
+  });
+  return { version: 1, rows, columns: fitted };
+}
+
+function countNumeric(baseline: NumericDriftBaseline, column: Column, counts: Float64Array): void {
+  const edges = baseline.edges;
+  const nullSlot = edges.length + 1;
+  for (let r = 0; r < column.values.length; r++) {
+    const v = column.type === 'string' ? Number.NaN : cellNumber(column, r);
+    if (Number.isNaN(v)) {
+      counts[nullSlot]!++;
+      continue;
+    }
+    // Bin = number of edges <= v.
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (edges[mid]! <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    counts[lo]!++;
+  }
+}
+
+const categoryIndexes = new WeakMap<CategoricalDriftBaseline, Map<string, number>>();
+
+function countCategorical(baseline: CategoricalDriftBaseline, column: Column, counts: Float64Array): void {
+  let index = categoryIndexes.get(baseline);
+  if (index === undefined) {
+    index = new Map(baseline.categories.map((c, i) => [c, i]));
+    categoryIndexes.set(baseline, index);
+  }
+  const other = baseline.categories.length;
+  for (let r = 0; r < column.values.length; r++) {
+    const key = cellKey(column, r);
+    if (key === null) counts[other + 1]!++;
+    else counts[index.get(key) ?? other]!++;
+  }
+}
+
+/**
+ * Population stability index: sum (a_i - e_i) ln(a_i / e_i) over slots, with shares smoothed by
+ * `smoothing` pseudo-counts per slot so that an empty slot gives a large but finite value.
+ */
+export function populationStabilityIndex(expected: ArrayLike<number>, actual: ArrayLike<number>, smoothing = 0.5): number {
+  const slots = expected.length;
+  let eTotal = 0;
+  let aTotal = 0;
+  for (let i = 0; i < slots; i++) {
+    eTotal += expected[i]!;
+    aTotal += actual[i]!;
+  }
+  if (eTotal === 0 || aTotal === 0) return 0;
+  let psi = 0;
+  for (let i = 0; i < slots; i++) {
+    if (expected[i] === 0 && actual[i] === 0) continue;
+    const e = (expected[i]! + smoothing) / (eTotal + smoothing * slots);
+    const a = (actual[i]! + smoothing) / (aTotal + smoothing * slots);
+    psi += (a - e) * Math.log(a / e);
+  }
+  return psi;
+}
+
+/** Jensen-Shannon distance (square root of the divergence, base 2): 0 = same, 1 = disjoint. */
+export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>): number {
+  let pTotal = 0;
+  let qTotal = 0;
+  for (let i = 0; i < p.length; i++) {
+    pTotal += p[i]!;
+    qTotal += q[i]!;
+  }
+  if (pTotal === 0 || qTotal === 0) return 0;
+  let divergence = 0;
+  for (let i = 0; i < p.length; i++) {
+    const a = p[i]! / pTotal;
+    const b = q[i]! / qTotal;
+    const m = (a + b) / 2;
+    if (a > 0) divergence += 0.5 * a * Math.log2(a / m);
+    if (b > 0) divergence += 0.5 * b * Math.log2(b / m);
+  }
+  return Math.sqrt(Math.max(0, Math.min(1, divergence)));
+}
+
+/** The largest absolute difference between the two distributions' shares. */
+export function maxShareChange(p: ArrayLike<number>, q: ArrayLike<number>): number {
+  let pTotal = 0;
+  let qTotal = 0;
+  for (let i = 0; i < p.length; i++) {
+    pTotal += p[i]!;
+    qTotal += q[i]!;
+  }
+  if (pTotal === 0 || qTotal === 0) return 0;
+  let max = 0;
+  for (let i = 0; i < p.length; i++) max = Math.max(max, Math.abs(p[i]! / pTotal - q[i]! / qTotal));
+  return max;
+}
+
+/** Scan-side histograms, one per baseline column; add batches, merge accumulators, then judge. */
+export class DriftAccumulator {
+  readonly counts: Float64Array[];
+
+  constructor(readonly baseline: DriftBaseline) {
+    this.counts = baseline.columns.map((c) => new Float64Array(c.counts.length));
+  }
+
+  /** Columns the batch lacks are skipped (a schema check reports them). */
+  add(batch: Batch): void {
+    this.baseline.columns.forEach((fitted, i) => {
+      const column = batch.byName.get(fitted.column);
+      if (column === undefined) return;
+      if (fitted.kind === 'numeric') countNumeric(fitted, column, this.counts[i]!);
+      else countCategorical(fitted, column, this.counts[i]!);
+    });
+  }
+
+  merge(other: DriftAccumulator): void {
+    if (other.counts.length !== this.counts.length || other.counts.some((c, i) => c.length !== this.counts[i]!.length)) {
+      throw new InputError('cannot merge drift histograms made against different baselines');
+    }
+    other.counts.forEach((c, i) => {
+      const mine = this.counts[i]!;
+      for (let j = 0; j < c.length; j++) mine[j] = mine[j]! + c[j]!;
+    });
+  }
+
+  /** JSON-safe histogram counts (for sending to the worker that merges). */
+  toJson(): number[][] {
+    return this.counts.map((c) => Array.from(c));
+  }
+
+  static fromJson(baseline: DriftBaseline, json: unknown): DriftAccumulator {
+    const accumulator = new DriftAccumulator(baseline);
+    if (!Array.isArray(json) || json.length !== accumulator.counts.length) throw new InputError('drift counts do not match the baseline');
+    json.forEach((row: unknown, i) => {
+      if (!Array.isArray(row) || row.length !== accumulator.counts[i]!.length || !row.every((v) => typeof v === 'number' && v >= 0)) {
+        throw new InputError(`drift counts for column '${baseline.columns[i]!.column}' do not match the baseline`);
+      }
+      accumulator.counts[i]!.set(row as number[]);
+    });
+    return accumulator;
+  }
+
+  result(thresholds: DriftThresholds = {}): ColumnDrift[] {
+    const t = {
+      psi: { ...DEFAULT_DRIFT_THRESHOLDS.psi, ...thresholds.psi },
+      js: { ...DEFAULT_DRIFT_THRESHOLDS.js, ...thresholds.js },
+      linf: { ...DEFAULT_DRIFT_THRESHOLDS.linf, ...thresholds.linf },
+      minRows: thresholds.minRows ?? DEFAULT_DRIFT_THRESHOLDS.minRows,
+    };
+    return this.baseline.columns.map((fitted, i) => {
+      const actual = this.counts[i]!;
+      const rows = actual.reduce((a, b) => a + b, 0);
+      const psi = populationStabilityIndex(fitted.counts, actual);
+      const js = jensenShannonDistance(fitted.counts, actual);
+      const linf = maxShareChange(fitted.counts, actual);
+      let severity: ColumnDrift['severity'] = null;
+      let decidedBy: ColumnDrift['decidedBy'] = null;
+      if (rows >= t.minRows && fitted.counts.some((c) => c > 0)) {
+        if (fitted.kind === 'numeric') {
+          decidedBy = 'psi';
+          severity = psi >= t.psi.fail ? 'fail' : psi >= t.psi.warn ? 'warn' : 'ok';
+        } else {
+          const jsLevel = js >= t.js.fail ? 2 : js >= t.js.warn ? 1 : 0;
+          const linfLevel = linf >= t.linf.fail ? 2 : linf >= t.linf.warn ? 1 : 0;
+          const level = Math.max(jsLevel, linfLevel);
+          decidedBy = jsLevel >= linfLevel ? 'js' : 'linf';
+          severity = level === 2 ? 'fail' : level === 1 ? 'warn' : 'ok';
+        }
+      }
+      return { column: fitted.column, kind: fitted.kind, rows, psi, js, linf, severity, decidedBy };
+    });
+  }
+}
+
+/** Validates a drift baseline read from a model file. */
+export function driftBaselineFromJson(json: unknown): DriftBaseline {
+  if (typeof json !== 'object' || json === null) throw new InputError('driftBaseline must be an object');
+  const o = json as Record<string, unknown>;
+  if (o.version !== 1) throw new InputError(`driftBaseline.version must be 1, got ${String(o.version)}`);
+  if (typeof o.rows !== 'number' || !Array.isArray(o.columns)) throw new InputError('driftBaseline needs rows and columns');
+  const isCounts = (v: unknown, length: number) => Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+  for (const c of o.columns as Record<string, unknown>[]) {
+    const name = typeof c?.column === 'string' ? c.column : '?';
+    if (c?.kind === 'numeric') {
+      const edges = c.edges;
+      if (!Array.isArray(edges) || !edges.every((e, i) => typeof e === 'number' && Number.isFinite(e) && (i === 0 || e > (edges[i - 1] as number)))) {
+        throw new InputError(`driftBaseline column '${name}': edges must be ascending numbers`);
+      }
+      if (!isCounts(c.counts, edges.length + 2)) throw new InputError(`driftBaseline column '${name}': counts do not match the edges`);
+    } else if (c?.kind === 'categorical') {
+      if (!Array.isArray(c.categories) || !c.categories.every((x) => typeof x === 'string') || !isCounts(c.counts, c.categories.length + 2)) {
+        throw new InputError(`driftBaseline column '${name}': categories and counts do not match`);
+      }
+    } else {
+      throw new InputError(`driftBaseline column '${name}': kind must be 'numeric' or 'categorical'`);
+    }
+  }
+  return json as DriftBaseline;
+}

@@ -1,0 +1,242 @@
+// Extremely randomised trees for classification (Geurts, Ernst & Wehenkel 2006): at each node,
+// draw a few features at random, one uniform random threshold each, and keep the candidate with
+// the lowest weighted Gini impurity. Leaves keep class shares, so the forest gives smooth class
+// probabilities. It complements the (linear) logistic model in the label model.
+// Trees are flat typed arrays; all randomness comes from one seeded generator.
+import { InputError } from '../core/errors.js';
+import { Random, identityPermutation, sampleWithoutReplacement } from '../core/random.js';
+import type { FeatureMatrix } from './features.js';
+
+export interface ExtraTreesOptions {
+  /** Number of trees (default 100). */
+  readonly trees?: number;
+  /** Rows each leaf must keep (default 3). */
+  readonly minLeaf?: number;
+  /** Candidate features per node (default round(sqrt(features))). */
+  readonly maxFeatures?: number;
+  /** Depth cap (default 32). */
+  readonly maxDepth?: number;
+  /** Rows per tree, drawn without replacement; every row when there are fewer (default 8192). */
+  readonly maxSamples?: number;
+  readonly seed?: number;
+}
+
+export interface ExtraTreesModel {
+  readonly classes: number;
+  readonly features: number;
+  readonly trees: number;
+  /** Node offsets: tree t owns nodes [treeStart[t], treeStart[t + 1]). */
+  readonly treeStart: Int32Array;
+  /** Feature at an internal node; -1 at a leaf. */
+  readonly splitFeature: Int32Array;
+  /** Rows with value < splitValue go left. */
+  readonly splitValue: Float64Array;
+  /** Child indices relative to the tree's first node; at a leaf, leftChild is the leaf's number. */
+  readonly leftChild: Int32Array;
+  readonly rightChild: Int32Array;
+  /** Class shares per leaf: leafShares[leaf * classes + k]. */
+  readonly leafShares: Float64Array;
+}
+
+/** A typed array that doubles when full. */
+class Growable<T extends Int32Array | Float64Array> {
+  length = 0;
+  constructor(
+    public array: T,
+    private readonly make: (size: number) => T,
+  ) {}
+  push(value: number): void {
+    if (this.length === this.array.length) {
+      const bigger = this.make(this.array.length * 2);
+      bigger.set(this.array);
+      this.array = bigger;
+    }
+    this.array[this.length++] = value;
+  }
+  set(index: number, value: number): void {
+    this.array[index] = value;
+  }
+  trimmed(): T {
+    return this.array.slice(0, this.length) as T;
+  }
+}
+
+const int32 = (n: number) => new Int32Array(n);
+const float64 = (n: number) => new Float64Array(n);
+
+/** Fits on every row; labels are class numbers in [0, classes). */
+export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes: number, options: ExtraTreesOptions = {}): ExtraTreesModel {
+  const { rows, cols, data } = matrix;
+  if (labels.length !== rows) throw new InputError(`${labels.length} labels for ${rows} rows`);
+  if (rows === 0 || cols === 0) throw new InputError('extra trees need at least one row and one feature');
+  const trees = options.trees ?? 100;
+  const minLeaf = Math.max(1, options.minLeaf ?? 3);
+  const maxFeatures = Math.min(cols, Math.max(1, options.maxFeatures ?? Math.round(Math.sqrt(cols))));
+  const maxDepth = options.maxDepth ?? 32;
+  const samples = Math.min(rows, options.maxSamples ?? 8192);
+  const random = new Random(options.seed ?? 0);
+  const pool = identityPermutation(rows);
+
+  const treeStart = new Int32Array(trees + 1);
+  const splitFeature = new Growable(new Int32Array(1024), int32);
+  const splitValue = new Growable(new Float64Array(1024), float64);
+  const leftChild = new Growable(new Int32Array(1024), int32);
+  const rightChild = new Growable(new Int32Array(1024), int32);
+  const leafShares = new Growable(new Float64Array(1024), float64);
+  let leaves = 0;
+
+  const featureOrder = identityPermutation(cols);
+  const counts = new Float64Array(classes);
+  const leftCounts = new Float64Array(classes);
+  // Work stack: node (relative), segment [lo, hi) of `sample`, depth.
+  const stack: number[] = [];
+
+  for (let t = 0; t < trees; t++) {
+    const start = splitFeature.length;
+    treeStart[t] = start;
+    const sample = samples === rows ? identityPermutation(rows) : sampleWithoutReplacement(pool, samples, random);
+    let nodes = 1;
+    const addNode = () => {
+      splitFeature.push(-1);
+      splitValue.push(0);
+      leftChild.push(-1);
+      rightChild.push(-1);
+    };
+    addNode();
+    stack.push(0, 0, sample.length, 0);
+    while (stack.length > 0) {
+      const depth = stack.pop()!;
+      const hi = stack.pop()!;
+      const lo = stack.pop()!;
+      const node = start + stack.pop()!;
+      const n = hi - lo;
+      counts.fill(0);
+      for (let i = lo; i < hi; i++) counts[labels[sample[i]!]!]!++;
+      let pure = false;
+      for (let k = 0; k < classes; k++) if (counts[k] === n) pure = true;
+
+      let bestFeature = -1;
+      let bestSplit = 0;
+      let bestImpurity = Infinity;
+      if (!pure && n >= 2 * minLeaf && depth < maxDepth) {
+        // Draw features until maxFeatures non-constant ones have been tried (constant ones are free).
+        let visited = 0;
+        for (let drawn = 0; drawn < cols && visited < maxFeatures; drawn++) {
+          const pick = drawn + random.nextInt(cols - drawn);
+          const f = featureOrder[pick]!;
+          featureOrder[pick] = featureOrder[drawn]!;
+          featureOrder[drawn] = f;
+          const base = f * rows;
+          let min = Infinity;
+          let max = -Infinity;
+          for (let i = lo; i < hi; i++) {
+            const v = data[base + sample[i]!]!;
+            if (v < min) min = v;
+            if (v > max) max = v;
+          }
+          if (!(max > min)) continue;
+          visited++;
+          // A threshold that leaves a side with fewer than minLeaf rows is redrawn (a few times),
+          // so a node does not end as a leaf just because one draw landed near an edge.
+          let split = 0;
+          let nLeft = 0;
+          for (let attempt = 0; attempt < 4; attempt++) {
+            split = min + (max - min) * (1 - random.nextFloat());
+            if (!(split > min)) split = max;
+            leftCounts.fill(0);
+            nLeft = 0;
+            for (let i = lo; i < hi; i++) {
+              const row = sample[i]!;
+              if (data[base + row]! < split) {
+                leftCounts[labels[row]!]!++;
+                nLeft++;
+              }
+            }
+            if (nLeft >= minLeaf && n - nLeft >= minLeaf) break;
+          }
+          const nRight = n - nLeft;
+          if (nLeft < minLeaf || nRight < minLeaf) continue;
+          // Weighted Gini: n_l * (1 - sum p_l^2) + n_r * (1 - sum p_r^2) = n - sum c_l^2 / n_l - sum c_r^2 / n_r.
+          let sumLeft = 0;
+          let sumRight = 0;
+          for (let k = 0; k < classes; k++) {
+            const l = leftCounts[k]!;
+            const r = counts[k]! - l;
+            sumLeft += l * l;
+            sumRight += r * r;
+          }
+          const impurity = n - sumLeft / nLeft - sumRight / nRight;
+          if (impurity < bestImpurity) {
+            bestImpurity = impurity;
+            bestFeature = f;
+            bestSplit = split;
+          }
+        }
+      }
+      if (bestFeature < 0) {
+        leftChild.set(node, leaves++);
+        for (let k = 0; k < classes; k++) leafShares.push(counts[k]! / n);
+        continue;
+      }
+      const base = bestFeature * rows;
+      let i = lo;
+      let j = hi - 1;
+      while (i <= j) {
+        if (data[base + sample[i]!]! < bestSplit) {
+          i++;
+        } else {
+          const tmp = sample[i]!;
+          sample[i] = sample[j]!;
+          sample[j] = tmp;
+          j--;
+        }
+      }
+      const left = nodes++;
+      const right = nodes++;
+      addNode();
+      addNode();
+      splitFeature.set(node, bestFeature);
+      splitValue.set(node, bestSplit);
+      leftChild.set(node, left);
+      rightChild.set(node, right);
+      stack.push(right, i, hi, depth + 1);
+      stack.push(left, lo, i, depth + 1);
+    }
+  }
+  treeStart[trees] = splitFeature.length;
+  return {
+    classes,
+    features: cols,
+    trees,
+    treeStart,
+    splitFeature: splitFeature.trimmed(),
+    splitValue: splitValue.trimmed(),
+    leftChild: leftChild.trimmed(),
+    rightChild: rightChild.trimmed(),
+    leafShares: leafShares.trimmed(),
+  };
+}
+
+/** Fills `out` (rows x classes, row-major) with the mean of the trees' leaf class shares. */
+export function predictExtraTrees(model: ExtraTreesModel, matrix: FeatureMatrix, out = new Float64Array(matrix.rows * model.classes)): Float64Array {
+  if (matrix.cols !== model.features) throw new InputError(`the tree model has ${model.features} features, the matrix ${matrix.cols}`);
+  const { rows, data } = matrix;
+  const { classes, trees, treeStart, splitFeature, splitValue, leftChild, rightChild, leafShares } = model;
+  out.fill(0);
+  const weight = 1 / trees;
+  for (let t = 0; t < trees; t++) {
+    const start = treeStart[t]!;
+    for (let r = 0; r < rows; r++) {
+      let node = start;
+      let f = splitFeature[node]!;
+      while (f >= 0) {
+        node = start + (data[f * rows + r]! < splitValue[node]! ? leftChild[node]! : rightChild[node]!);
+        f = splitFeature[node]!;
+      }
+      const leaf = leftChild[node]! * classes;
+      const o = r * classes;
+      for (let k = 0; k < classes; k++) out[o + k] = out[o + k]! + weight * leafShares[leaf + k]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,432 @@
+// Label quality from predicted class probabilities, with the confident-learning rule
+// (Northcutt, Jiang & Chuang 2021): per class j, t_j = mean predicted probability of j over the
+// rows labelled j; a row labelled g is a suspect when some other class k has p_k >= t_k and
+// p_k > p_g. Probabilities come from an ensemble (the mean of a multinomial logistic regression
+// and extremely randomised trees) and, on the fitting rows, from k-fold out-of-fold predictions,
+// so no row is judged by a model that saw its own label.
+//
+// Fitting on trusted rows stores the thresholds from their out-of-fold predictions together
+// with models fitted on all of them; a scan then predicts probabilities for each new batch and
+// applies the same rule, one batch at a time, with no second pass.
+import { InputError } from '../core/errors.js';
+import { Random } from '../core/random.js';
+import type { Column } from '../core/types.js';
+import { cellKey, takeRows, type FeatureMatrix } from './features.js';
+import { fitExtraTrees, predictExtraTrees, type ExtraTreesModel, type ExtraTreesOptions } from './extra-trees.js';
+import { base64ToTyped, typedToBase64 } from './isolation-forest.js';
+import { fitLogistic, predictLogistic, type LogisticModel } from './logistic.js';
+
+export interface LabelModelOptions {
+  /** Out-of-fold folds (default 5). */
+  readonly folds?: number;
+  readonly seed?: number;
+  /** L2 penalty of the logistic model (default 1 / rows). */
+  readonly l2?: number;
+  /** Options of the tree ensemble (its seed derives from `seed`). */
+  readonly trees?: Omit<ExtraTreesOptions, 'seed'>;
+}
+
+export interface LabelModel {
+  /** Class keys (the label values as text), sorted. */
+  readonly classes: readonly string[];
+  /** Width of the standardised feature matrix the model reads. */
+  readonly features: number;
+  /** Per-class confident-learning thresholds t_j from out-of-fold predictions. */
+  readonly thresholds: readonly number[];
+  /** Labelled rows per class in the fitting sample. */
+  readonly classCounts: readonly number[];
+  readonly folds: number;
+  readonly seed: number;
+  readonly logistic: LogisticModel;
+  readonly trees: ExtraTreesModel;
+}
+
+export interface LabelModelFit {
+  /** null when the detector cannot run on this sample; `skipped` says why. */
+  readonly model: LabelModel | null;
+  readonly skipped: string | null;
+  /** Out-of-fold probabilities of the fitting rows (rows x classes, row-major); zeros for unlabelled rows. */
+  readonly outOfFold: Float64Array;
+  /** Fitting rows the rule flags, ascending. */
+  readonly suspects: Int32Array;
+  /** Out-of-fold probability of each row's own label; -1 for rows without a usable label. */
+  readonly quality: Float64Array;
+}
+
+export interface LabelIssues {
+  /** Rows the rule flags, ascending. */
+  readonly suspects: Int32Array;
+  /** p_given per row; -1 where the row's label is missing or not a known class. */
+  readonly quality: Float64Array;
+  /** The most probable other class that passed its threshold, per row (-1 when none). */
+  readonly suggested: Int32Array;
+}
+
+export interface EncodedLabels {
+  readonly classes: string[];
+  /** Class number per row; -1 for a missing label or one outside `classes`. */
+  readonly codes: Int32Array;
+}
+
+/** Class numbers for a label column; classes default to the sorted distinct values present. */
+export function encodeLabels(column: Column, classes?: readonly string[]): EncodedLabels {
+  const rows = column.values.length;
+  const keys: (string | null)[] = new Array(rows);
+  for (let r = 0; r < rows; r++) keys[r] = cellKey(column, r);
+  const known = classes ? [...classes] : [...new Set(keys.filter((k): k is string => k !== null))].sort();
+  const index = new Map(known.map((c, i) => [c, i]));
+  const codes = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const key = keys[r];
+    codes[r] = key === null ? -1 : (index.get(key) ?? -1);
+  }
+  return { classes: known, codes };
+}
+
+/** Per-class thresholds: the mean probability of class j over rows labelled j. */
+export function perClassThresholds(probabilities: Float64Array, codes: Int32Array, classes: number): number[] {
+  const sums = new Float64Array(classes);
+  const counts = new Float64Array(classes);
+  for (let r = 0; r < codes.length; r++) {
+    const g = codes[r]!;
+    if (g < 0) continue;
+    sums[g] = sums[g]! + probabilities[r * classes + g]!;
+    counts[g]!++;
+  }
+  // A class with no labelled rows gets an unreachable threshold rather than NaN.
+  return Array.from(sums, (s, k) => (counts[k]! > 0 ? s / counts[k]! : 2));
+}
+
+/**
+ * Thresholds for one scanned batch: per class, the batch's own mean probability over its rows
+ * labelled with that class, shrunk toward the baseline threshold by `priorRows` pseudo-rows.
+ * Thresholds taken from clean baseline rows alone sit at the mean self-confidence of clean
+ * rows, so only about half of the mislabelled rows would clear them; the batch's own labels pull
+ * the thresholds down by as much as the batch is noisy, as the rule intends, without a second pass.
+ */
+export function batchThresholds(probabilities: Float64Array, codes: Int32Array, baseline: readonly number[], priorRows = 20): number[] {
+  const classes = baseline.length;
+  const sums = new Float64Array(classes);
+  const counts = new Float64Array(classes);
+  for (let r = 0; r < codes.length; r++) {
+    const g = codes[r]!;
+    if (g < 0) continue;
+    sums[g] = sums[g]! + probabilities[r * classes + g]!;
+    counts[g]!++;
+  }
+  return baseline.map((t, k) => (counts[k]! + priorRows > 0 ? (priorRows * t + sums[k]!) / (priorRows + counts[k]!) : t));
+}
+
+/** Applies the confident-learning rule row by row. */
+export function findLabelIssues(probabilities: Float64Array, codes: Int32Array, thresholds: readonly number[]): LabelIssues {
+  const classes = thresholds.length;
+  const rows = codes.length;
+  const quality = new Float64Array(rows);
+  const suggested = new Int32Array(rows).fill(-1);
+  const suspects: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const g = codes[r]!;
+    if (g < 0) {
+      quality[r] = -1;
+      continue;
+    }
+    const o = r * classes;
+    const given = probabilities[o + g]!;
+    quality[r] = given;
+    let best = -1;
+    let bestP = -1;
+    for (let k = 0; k < classes; k++) {
+      if (k === g) continue;
+      const p = probabilities[o + k]!;
+      if (p >= thresholds[k]! && p > given && p > bestP) {
+        best = k;
+        bestP = p;
+      }
+    }
+    if (best >= 0) {
+      suggested[r] = best;
+      suspects.push(r);
+    }
+  }
+  return { suspects: Int32Array.from(suspects), quality, suggested };
+}
+
+/** Stratified folds: each class's rows are shuffled (seeded) and dealt round-robin. */
+export function stratifiedFolds(codes: Int32Array, classes: number, folds: number, seed: number): Int32Array {
+  const random = new Random(seed);
+  const fold = new Int32Array(codes.length).fill(-1);
+  let dealt = 0;
+  for (let k = 0; k < classes; k++) {
+    const rows: number[] = [];
+    for (let r = 0; r < codes.length; r++) if (codes[r] === k) rows.push(r);
+    random.shuffle(rows);
+    // Continue the deal where the previous class stopped, so small classes do not all start at fold 0.
+    for (const r of rows) fold[r] = dealt++ % folds;
+  }
+  return fold;
+}
+
+interface Ensemble {
+  readonly logistic: LogisticModel;
+  readonly trees: ExtraTreesModel;
+}
+
+function fitEnsemble(matrix: FeatureMatrix, labels: Int32Array, classes: number, options: LabelModelOptions, seed: number): Ensemble {
+  const logistic = fitLogistic(matrix, labels, classes, options.l2 === undefined ? {} : { l2: options.l2 });
+  const trees = fitExtraTrees(matrix, labels, classes, { ...options.trees, seed });
+  return { logistic, trees };
+}
+
+function predictEnsemble(ensemble: Ensemble, matrix: FeatureMatrix): Float64Array {
+  const linear = predictLogistic(ensemble.logistic, matrix);
+  const forest = predictExtraTrees(ensemble.trees, matrix);
+  for (let i = 0; i < linear.length; i++) linear[i] = 0.5 * (linear[i]! + forest[i]!);
+  return linear;
+}
+
+/** Class probabilities for new rows (rows x classes, row-major), encoded as the model was fitted. */
+export function predictLabelProbabilities(model: LabelModel, matrix: FeatureMatrix): Float64Array {
+  if (matrix.cols !== model.features) throw new InputError(`the label model was fitted on ${model.features} features, the matrix has ${matrix.cols}`);
+  return predictEnsemble(model, matrix);
+}
+
+/** Why the label model cannot be fitted on this sample, or null when it can. */
+export function labelModelObstacle(matrix: FeatureMatrix, codes: Int32Array, classes: readonly string[], folds: number): string | null {
+  if (matrix.cols === 0) return 'no usable feature column (all dropped as missing, all-null or constant)';
+  const counts = new Array<number>(classes.length).fill(0);
+  let labelled = 0;
+  for (const c of codes) {
+    if (c >= 0) {
+      counts[c]!++;
+      labelled++;
+    }
+  }
+  const present = classes.filter((_, k) => counts[k]! > 0);
+  if (present.length < 2) {
+    return present.length === 0 ? 'the label column has no usable value' : `the label has one class ('${present[0]}') in ${labelled} labelled rows`;
+  }
+  if (labelled < folds) return `${labelled} labelled rows are fewer than the ${folds} folds`;
+  return null;
+}
+
+export function fitLabelModel(matrix: FeatureMatrix, codes: Int32Array, classes: readonly string[], options: LabelModelOptions = {}): LabelModelFit {
+  const folds = options.folds ?? 5;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(folds) || folds < 2) throw new InputError(`folds must be an integer >= 2, got ${folds}`);
+  if (codes.length !== matrix.rows) throw new InputError(`${codes.length} labels for ${matrix.rows} rows`);
+  const K = classes.length;
+  const outOfFold = new Float64Array(matrix.rows * K);
+  const obstacle = labelModelObstacle(matrix, codes, classes, folds);
+  if (obstacle !== null) {
+    return { model: null, skipped: obstacle, outOfFold, suspects: new Int32Array(0), quality: new Float64Array(matrix.rows).fill(-1) };
+  }
+
+  // Work on the labelled rows only.
+  const labelledRows: number[] = [];
+  for (let r = 0; r < codes.length; r++) if (codes[r]! >= 0) labelledRows.push(r);
+  const x = takeRows(matrix, labelledRows);
+  const y = Int32Array.from(labelledRows, (r) => codes[r]!);
+  const fold = stratifiedFolds(y, K, folds, seed);
+  const random = new Random(seed);
+  const oof = new Float64Array(y.length * K);
+  for (let f = 0; f < folds; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < y.length; i++) (fold[i] === f ? test : train).push(i);
+    if (test.length === 0) continue;
+    const ensemble = fitEnsemble(takeRows(x, train), Int32Array.from(train, (i) => y[i]!), K, options, random.nextUint32());
+    const predicted = predictEnsemble(ensemble, takeRows(x, test));
+    test.forEach((i, t) => oof.set(predicted.subarray(t * K, (t + 1) * K), i * K));
+  }
+  const thresholds = perClassThresholds(oof, y, K);
+  const final = fitEnsemble(x, y, K, options, random.nextUint32());
+  const classCounts = new Array<number>(K).fill(0);
+  for (const c of y) classCounts[c]!++;
+  const model: LabelModel = { classes: [...classes], features: matrix.cols, thresholds, classCounts, folds, seed, logistic: final.logistic, trees: final.trees };
+
+  const issues = findLabelIssues(oof, y, thresholds);
+  const quality = new Float64Array(matrix.rows).fill(-1);
+  labelledRows.forEach((r, i) => {
+    outOfFold.set(oof.subarray(i * K, (i + 1) * K), r * K);
+    quality[r] = issues.quality[i]!;
+  });
+  const suspects = Int32Array.from(issues.suspects, (i) => labelledRows[i]!);
+  return { model, skipped: null, outOfFold, suspects, quality };
+}
+
+// ---- Class balance between the baseline and a scan ----
+
+export interface ClassBalanceShift {
+  /** Half the L1 distance between the class shares (0 = same balance, 1 = disjoint). */
+  readonly totalVariation: number;
+  /** The largest change of one class's share. */
+  readonly maxShift: number;
+  /** The class whose share moved most. */
+  readonly mostShifted: string;
+  /** Share of scanned labelled rows whose class the baseline never saw (not in the distances). */
+  readonly unknownShare: number;
+  readonly baselineShares: Readonly<Record<string, number>>;
+  readonly observedShares: Readonly<Record<string, number>>;
+  readonly observedRows: number;
+}
+
+/**
+ * Counts labels into `counts` (length classes + 1; the last slot counts labels outside the known
+ * classes). Counts add, so batches and workers merge by summing.
+ */
+export function countLabels(codes: Int32Array, column: Column | null, counts: Float64Array): void {
+  const unknown = counts.length - 1;
+  for (let r = 0; r < codes.length; r++) {
+    const c = codes[r]!;
+    if (c >= 0) counts[c]!++;
+    else if (column !== null && cellKey(column, r) !== null) counts[unknown]!++;
+  }
+}
+
+export function classBalanceShift(classes: readonly string[], baselineCounts: readonly number[], observedCounts: ArrayLike<number>): ClassBalanceShift {
+  const K = classes.length;
+  const baseTotal = baselineCounts.reduce((a, b) => a + b, 0);
+  let knownTotal = 0;
+  for (let k = 0; k < K; k++) knownTotal += observedCounts[k]!;
+  const unknown = observedCounts.length > K ? observedCounts[K]! : 0;
+  let l1 = 0;
+  let maxShift = 0;
+  let mostShifted = classes[0] ?? '';
+  const baselineShares: Record<string, number> = {};
+  const observedShares: Record<string, number> = {};
+  for (let k = 0; k < K; k++) {
+    const b = baseTotal > 0 ? baselineCounts[k]! / baseTotal : 0;
+    const o = knownTotal > 0 ? observedCounts[k]! / knownTotal : 0;
+    baselineShares[classes[k]!] = b;
+    observedShares[classes[k]!] = o;
+    const d = Math.abs(o - b);
+    l1 += d;
+    if (d > maxShift) {
+      maxShift = d;
+      mostShifted = classes[k]!;
+    }
+  }
+  return {
+    totalVariation: knownTotal > 0 ? l1 / 2 : 0,
+    maxShift: knownTotal > 0 ? maxShift : 0,
+    mostShifted,
+    unknownShare: knownTotal + unknown > 0 ? unknown / (knownTotal + unknown) : 0,
+    baselineShares,
+    observedShares,
+    observedRows: knownTotal + unknown,
+  };
+}
+
+// ---- JSON form ----
+
+export interface LabelModelJson {
+  readonly classes: readonly string[];
+  readonly features: number;
+  readonly thresholds: readonly number[];
+  readonly classCounts: readonly number[];
+  readonly folds: number;
+  readonly seed: number;
+  readonly logistic: { readonly weights: string };
+  readonly trees: {
+    readonly trees: number;
+    readonly treeStart: string;
+    readonly splitFeature: string;
+    readonly splitValue: string;
+    readonly leftChild: string;
+    readonly rightChild: string;
+    readonly leafShares: string;
+  };
+}
+
+export function labelModelToJson(model: LabelModel): LabelModelJson {
+  const t = model.trees;
+  return {
+    classes: model.classes,
+    features: model.features,
+    thresholds: model.thresholds,
+    classCounts: model.classCounts,
+    folds: model.folds,
+    seed: model.seed,
+    logistic: { weights: typedToBase64(model.logistic.weights) },
+    trees: {
+      trees: t.trees,
+      treeStart: typedToBase64(t.treeStart),
+      splitFeature: typedToBase64(t.splitFeature),
+      splitValue: typedToBase64(t.splitValue),
+      leftChild: typedToBase64(t.leftChild),
+      rightChild: typedToBase64(t.rightChild),
+      leafShares: typedToBase64(t.leafShares),
+    },
+  };
+}
+
+function numberArray(value: unknown, what: string, length: number): number[] {
+  if (!Array.isArray(value) || value.length !== length || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new InputError(`${what} must be an array of ${length} finite numbers`);
+  }
+  return value as number[];
+}
+
+/** Rebuilds a label model from its JSON form, checking shapes and tree links. */
+export function labelModelFromJson(json: unknown): LabelModel {
+  if (typeof json !== 'object' || json === null) throw new InputError('labelModel must be an object');
+  const o = json as Record<string, unknown>;
+  if (!Array.isArray(o.classes) || o.classes.length < 2 || !o.classes.every((c) => typeof c === 'string')) {
+    throw new InputError('labelModel.classes must list at least 2 class names');
+  }
+  const classes = o.classes as string[];
+  const K = classes.length;
+  const features = o.features;
+  if (typeof features !== 'number' || !Number.isInteger(features) || features < 1) throw new InputError('labelModel.features must be a positive integer');
+  const thresholds = numberArray(o.thresholds, 'labelModel.thresholds', K);
+  const classCounts = numberArray(o.classCounts, 'labelModel.classCounts', K);
+  const folds = o.folds;
+  const seed = o.seed;
+  if (typeof folds !== 'number' || typeof seed !== 'number') throw new InputError('labelModel.folds and labelModel.seed must be numbers');
+  const logisticJson = o.logistic as Record<string, unknown> | undefined;
+  const weights = base64ToTyped<Float64Array>(logisticJson?.weights, 'float64', 'labelModel.logistic.weights');
+  if (weights.length !== K * (features + 1)) throw new InputError(`labelModel.logistic.weights has ${weights.length} values, expected ${K * (features + 1)}`);
+  const t = (o.trees ?? {}) as Record<string, unknown>;
+  const trees = t.trees;
+  if (typeof trees !== 'number' || !Number.isInteger(trees) || trees < 1) throw new InputError('labelModel.trees.trees must be a positive integer');
+  const treeStart = base64ToTyped<Int32Array>(t.treeStart, 'int32', 'labelModel.trees.treeStart');
+  const splitFeature = base64ToTyped<Int32Array>(t.splitFeature, 'int32', 'labelModel.trees.splitFeature');
+  const splitValue = base64ToTyped<Float64Array>(t.splitValue, 'float64', 'labelModel.trees.splitValue');
+  const leftChild = base64ToTyped<Int32Array>(t.leftChild, 'int32', 'labelModel.trees.leftChild');
+  const rightChild = base64ToTyped<Int32Array>(t.rightChild, 'int32', 'labelModel.trees.rightChild');
+  const leafShares = base64ToTyped<Float64Array>(t.leafShares, 'float64', 'labelModel.trees.leafShares');
+  const nodes = splitFeature.length;
+  if (treeStart.length !== trees + 1 || treeStart[0] !== 0 || treeStart[trees] !== nodes) throw new InputError('labelModel.trees.treeStart does not match the node arrays');
+  if (splitValue.length !== nodes || leftChild.length !== nodes || rightChild.length !== nodes) throw new InputError('labelModel.trees node arrays differ in length');
+  const leaves = leafShares.length / K;
+  if (!Number.isInteger(leaves)) throw new InputError('labelModel.trees.leafShares is not a whole number of leaves');
+  for (let tree = 0; tree < trees; tree++) {
+    const start = treeStart[tree]!;
+    const size = treeStart[tree + 1]! - start;
+    if (size < 1) throw new InputError(`labelModel tree ${tree} is empty`);
+    for (let i = 0; i < size; i++) {
+      const node = start + i;
+      const f = splitFeature[node]!;
+      if (f === -1) {
+        const leaf = leftChild[node]!;
+        if (leaf < 0 || leaf >= leaves) throw new InputError(`labelModel tree ${tree} points to leaf ${leaf} of ${leaves}`);
+        continue;
+      }
+      if (f < 0 || f >= features) throw new InputError(`labelModel tree ${tree} splits on feature ${f} of ${features}`);
+      const l = leftChild[node]!;
+      const r = rightChild[node]!;
+      // Children point forward inside the tree, so every walk ends at a leaf.
+      if (!(l > i && l < size && r > i && r < size)) throw new InputError(`labelModel tree ${tree} has a child index out of range`);
+    }
+  }
+  return {
+    classes,
+    features,
+    thresholds,
+    classCounts,
+    folds,
+    seed,
+    logistic: { classes: K, features, weights },
+    trees: { classes: K, features, trees, treeStart, splitFeature, splitValue, leftChild, rightChild, leafShares },
+  };
+}

@@ -1,0 +1,206 @@
+// Multinomial logistic regression with an L2 penalty, fitted by L-BFGS on a column-major matrix
+// of standardised features. Deterministic: no randomness, a fixed iteration order.
+import { InputError } from '../core/errors.js';
+import type { FeatureMatrix } from './features.js';
+
+export interface LogisticOptions {
+  /**
+   * Penalty on the mean log-loss: l2 / 2 * |W|^2 (intercepts are not penalised).
+   * Default 1 / rows, which is scikit-learn's C = 1.
+   */
+  readonly l2?: number;
+  readonly maxIterations?: number;
+  /** Stop when the largest gradient component falls below this (default 1e-6). */
+  readonly tolerance?: number;
+}
+
+export interface LogisticModel {
+  readonly classes: number;
+  readonly features: number;
+  /** Class-major: weights[k * (features + 1) + j]; j = features is the intercept. */
+  readonly weights: Float64Array;
+}
+
+/** Fills `scores` (rows x classes, row-major) with class probabilities. */
+export function predictLogistic(model: LogisticModel, matrix: FeatureMatrix, scores = new Float64Array(matrix.rows * model.classes)): Float64Array {
+  if (matrix.cols !== model.features) throw new InputError(`the logistic model has ${model.features} features, the matrix ${matrix.cols}`);
+  linearScores(model.weights, model.classes, matrix, scores);
+  softmaxRows(scores, model.classes);
+  return scores;
+}
+
+function linearScores(weights: Float64Array, classes: number, matrix: FeatureMatrix, out: Float64Array): void {
+  const { rows, cols, data } = matrix;
+  const width = cols + 1;
+  for (let r = 0; r < rows; r++) for (let k = 0; k < classes; k++) out[r * classes + k] = weights[k * width + cols]!;
+  for (let j = 0; j < cols; j++) {
+    const base = j * rows;
+    for (let k = 0; k < classes; k++) {
+      const w = weights[k * width + j]!;
+      if (w === 0) continue;
+      for (let r = 0; r < rows; r++) out[r * classes + k] = out[r * classes + k]! + w * data[base + r]!;
+    }
+  }
+}
+
+/** Softmax of each row in place; returns the summed log-sum-exp (for the loss). */
+function softmaxRows(scores: Float64Array, classes: number): number {
+  let total = 0;
+  const rows = scores.length / classes;
+  for (let r = 0; r < rows; r++) {
+    const o = r * classes;
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) if (scores[o + k]! > max) max = scores[o + k]!;
+    let sum = 0;
+    for (let k = 0; k < classes; k++) {
+      const e = Math.exp(scores[o + k]! - max);
+      scores[o + k] = e;
+      sum += e;
+    }
+    for (let k = 0; k < classes; k++) scores[o + k] = scores[o + k]! / sum;
+    total += max + Math.log(sum);
+  }
+  return total;
+}
+
+/** Fits on rows whose label is in [0, classes); labels must be given for every row. */
+export function fitLogistic(matrix: FeatureMatrix, labels: Int32Array, classes: number, options: LogisticOptions = {}): LogisticModel {
+  const { rows, cols, data } = matrix;
+  if (labels.length !== rows) throw new InputError(`${labels.length} labels for ${rows} rows`);
+  if (rows === 0) throw new InputError('cannot fit a logistic model on no rows');
+  const l2 = options.l2 ?? 1 / rows;
+  const maxIterations = options.maxIterations ?? 300;
+  const tolerance = options.tolerance ?? 1e-6;
+  const width = cols + 1;
+  const size = classes * width;
+  const scores = new Float64Array(rows * classes);
+
+  // Mean log-loss plus penalty, and its gradient into `gradient`.
+  const evaluate = (w: Float64Array, gradient: Float64Array): number => {
+    linearScores(w, classes, matrix, scores);
+    let loss = 0;
+    for (let r = 0; r < rows; r++) loss -= scores[r * classes + labels[r]!]!;
+    loss += softmaxRows(scores, classes);
+    for (let r = 0; r < rows; r++) scores[r * classes + labels[r]!] = scores[r * classes + labels[r]!]! - 1;
+    gradient.fill(0);
+    for (let j = 0; j < cols; j++) {
+      const base = j * rows;
+      for (let k = 0; k < classes; k++) {
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += scores[r * classes + k]! * data[base + r]!;
+        gradient[k * width + j] = sum / rows;
+      }
+    }
+    for (let k = 0; k < classes; k++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += scores[r * classes + k]!;
+      gradient[k * width + cols] = sum / rows;
+    }
+    let penalty = 0;
+    for (let k = 0; k < classes; k++) {
+      for (let j = 0; j < cols; j++) {
+        const v = w[k * width + j]!;
+        penalty += v * v;
+        gradient[k * width + j] = gradient[k * width + j]! + l2 * v;
+      }
+    }
+    return loss / rows + 0.5 * l2 * penalty;
+  };
+
+  const weights = minimiseLbfgs(evaluate, size, maxIterations, tolerance);
+  return { classes, features: cols, weights };
+}
+
+/** Limited-memory BFGS (10 pairs) with a backtracking Armijo line search, from zero. */
+function minimiseLbfgs(evaluate: (x: Float64Array, gradient: Float64Array) => number, size: number, maxIterations: number, tolerance: number): Float64Array {
+  const memory = 10;
+  let x = new Float64Array(size);
+  let g = new Float64Array(size);
+  let f = evaluate(x, g);
+  const sHistory: Float64Array[] = [];
+  const yHistory: Float64Array[] = [];
+  const rho: number[] = [];
+  const direction = new Float64Array(size);
+  const alpha = new Float64Array(memory);
+  let xNext = new Float64Array(size);
+  let gNext = new Float64Array(size);
+  for (let iteration = 0; iteration < maxIterations; iteration++) {
+    if (maxAbs(g) < tolerance) break;
+    // Two-loop recursion: direction = -H g.
+    for (let i = 0; i < size; i++) direction[i] = -g[i]!;
+    for (let h = sHistory.length - 1; h >= 0; h--) {
+      const a = rho[h]! * dot(sHistory[h]!, direction);
+      alpha[h] = a;
+      axpy(-a, yHistory[h]!, direction);
+    }
+    if (sHistory.length > 0) {
+      const last = sHistory.length - 1;
+      const gamma = dot(sHistory[last]!, yHistory[last]!) / dot(yHistory[last]!, yHistory[last]!);
+      for (let i = 0; i < size; i++) direction[i] = direction[i]! * gamma;
+    }
+    for (let h = 0; h < sHistory.length; h++) {
+      const b = rho[h]! * dot(yHistory[h]!, direction);
+      axpy(alpha[h]! - b, sHistory[h]!, direction);
+    }
+    let slope = dot(g, direction);
+    if (!(slope < 0)) {
+      // Not a descent direction (numerical trouble): restart from steepest descent.
+      sHistory.length = 0;
+      yHistory.length = 0;
+      rho.length = 0;
+      for (let i = 0; i < size; i++) direction[i] = -g[i]!;
+      slope = dot(g, direction);
+    }
+    let step = sHistory.length === 0 ? Math.min(1, 1 / Math.sqrt(-slope)) : 1;
+    let fNext = Infinity;
+    for (let tries = 0; tries < 40; tries++) {
+      for (let i = 0; i < size; i++) xNext[i] = x[i]! + step * direction[i]!;
+      fNext = evaluate(xNext, gNext);
+      if (fNext <= f + 1e-4 * step * slope) break;
+      step *= 0.5;
+    }
+    if (!(fNext <= f)) break; // no progress possible
+    const s = new Float64Array(size);
+    const y = new Float64Array(size);
+    for (let i = 0; i < size; i++) {
+      s[i] = xNext[i]! - x[i]!;
+      y[i] = gNext[i]! - g[i]!;
+    }
+    const sy = dot(s, y);
+    if (sy > 1e-12) {
+      if (sHistory.length === memory) {
+        sHistory.shift();
+        yHistory.shift();
+        rho.shift();
+      }
+      sHistory.push(s);
+      yHistory.push(y);
+      rho.push(1 / sy);
+    }
+    const improvement = f - fNext;
+    [x, xNext] = [xNext, x];
+    [g, gNext] = [gNext, g];
+    f = fNext;
+    if (improvement <= 1e-12 * Math.max(1, Math.abs(f))) break;
+  }
+  return x;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+function axpy(a: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < x.length; i++) y[i] = y[i]! + a * x[i]!;
+}
+
+function maxAbs(a: Float64Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]!);
+    if (v > max) max = v;
+  }
+  return max;
+}

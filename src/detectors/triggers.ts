@@ -1,0 +1,798 @@
+// Backdoor triggers: a feature value (a category, a numeric value or a narrow numeric bin) that
+// is rare or absent in the baseline, frequent in the scanned data, and almost always paired with
+// one label. That is the footprint of a poisoning attack that stamps a trigger on some rows and
+// gives them the target label.
+//
+// The baseline side is fitted once: per feature column, counts per (value or bin, label), with
+// narrow bins on baseline quantiles for continuous columns. The scan side accumulates the same
+// counts in one pass (counts add, so batches and workers merge), and a decision at any point
+// compares the two: excess rows over what the baseline predicts, lift over the baseline share,
+// and the label purity of the excess. Rows carrying a decided trigger and its label are found by
+// `triggerRows`, per batch.
+import { InputError } from '../core/errors.js';
+import type { Batch, Column } from '../core/types.js';
+import { cellKey, cellNumber } from './features.js';
+
+export interface TriggerBaselineOptions {
+  /** Most narrow bins per continuous column (default 500; fewer for small baselines: ~10 rows a bin). */
+  readonly bins?: number;
+  /** Numeric columns with at most this many distinct baseline values are keyed by value (default 64). */
+  readonly discreteValues?: number;
+  /** Most distinct values kept per keyed column, in the baseline and in a scan (default 20,000). */
+  readonly maxKeys?: number;
+}
+
+export interface TriggerRules {
+  /** Excess rows over the baseline expectation a trigger needs (default 10). */
+  readonly minRows?: number;
+  /** ...and as a share of the scanned labelled rows (default 0.002). */
+  readonly minShare?: number;
+  /** Scanned share over baseline share (default 4). */
+  readonly minLift?: number;
+  /** Share of the excess rows that carry the dominant label (default 0.9). */
+  readonly minPurity?: number;
+  /**
+   * Chance of any false trigger on unchanged data, split over every value tested (default 0.01).
+   * A value's scanned count against its baseline count must be that unlikely under a common rate.
+   */
+  readonly alpha?: number;
+  /**
+   * A column with more candidates than this is drifting, not carrying a trigger: its candidates
+   * are reported as suppressed instead (default 3). A backdoor stamps one value; drift moves many.
+   */
+  readonly maxPerColumn?: number;
+}
+
+export const DEFAULT_TRIGGER_RULES: Required<TriggerRules> = { minRows: 10, minShare: 0.002, minLift: 4, minPurity: 0.9, alpha: 0.01, maxPerColumn: 3 };
+
+export interface TriggerDecision {
+  readonly triggers: Trigger[];
+  /** Columns whose candidates were dropped as drift, with how many there were. */
+  readonly suppressed: { readonly column: string; readonly candidates: number }[];
+}
+
+/**
+ * Upper bound (Chernoff) on the log probability that, of `total` rows holding a value, `scanned`
+ * or more fall on the scan side when each does so with probability p (the scan's share of all rows).
+ */
+export function logTailBound(scanned: number, total: number, p: number): number {
+  const q = scanned / total;
+  if (q <= p) return 0;
+  const kl = (q > 0 ? q * Math.log(q / p) : 0) + (q < 1 ? (1 - q) * Math.log((1 - q) / (1 - p)) : 0);
+  return -total * kl;
+}
+
+export interface KeyedColumnBaseline {
+  readonly kind: 'keys';
+  readonly column: string;
+  readonly keys: readonly string[];
+  /** keys.length x classes, row-major: baseline rows per (value, label). */
+  readonly counts: readonly number[];
+}
+
+export interface BinnedColumnBaseline {
+  readonly kind: 'bins';
+  readonly column: string;
+  readonly min: number;
+  readonly max: number;
+  /**
+   * Inner bin edges, ascending, on baseline quantiles of the values that are not spikes.
+   * Slot 0 is below min, slots 1 .. edges.length + 1 are inside, edges.length + 2 is above max.
+   */
+  readonly edges: readonly number[];
+  /**
+   * Values holding at least a bin's worth of baseline rows (a column's 0, a round number), ascending.
+   * Each gets its own slot after the bins, so a trigger value next to a spike is not hidden by it.
+   */
+  readonly spikes: readonly number[];
+  /** (edges.length + 3 + spikes.length) x classes, row-major. */
+  readonly counts: readonly number[];
+  /** The most frequent baseline value in each bin and its row count (NaN-free: 0 and 0 when empty). */
+  readonly modes: readonly number[];
+  readonly modeCounts: readonly number[];
+}
+
+export type TriggerColumnBaseline = KeyedColumnBaseline | BinnedColumnBaseline;
+
+/** JSON-safe. */
+export interface TriggerBaseline {
+  readonly version: 1;
+  readonly rows: number;
+  readonly classes: readonly string[];
+  readonly classCounts: readonly number[];
+  readonly maxKeys: number;
+  readonly columns: readonly TriggerColumnBaseline[];
+}
+
+export interface Trigger {
+  readonly column: string;
+  /** 'key': a category or discrete value; 'value': one exact number; 'range': a narrow bin [low, high). */
+  readonly kind: 'key' | 'value' | 'range';
+  /** The key, the number as text, or the range as `[low,high)`. */
+  readonly display: string;
+  readonly key?: string;
+  readonly value?: number;
+  /** For 'value' and 'range': the baseline bin; for 'range', its bounds when finite. */
+  readonly bin?: number;
+  readonly low?: number;
+  readonly high?: number;
+  /** The label the trigger rows carry. */
+  readonly label: string;
+  readonly labelCode: number;
+  readonly rows: number;
+  readonly excessRows: number;
+  readonly share: number;
+  readonly baselineShare: number;
+  readonly lift: number;
+  readonly purity: number;
+}
+
+/** Bin count for a continuous column: about 10 baseline rows per bin, between 10 and `limit`. */
+function binCount(rows: number, limit: number): number {
+  return Math.max(10, Math.min(limit, Math.floor(rows / 10)));
+}
+
+const spikeIndexes = new WeakMap<BinnedColumnBaseline, Map<number, number>>();
+
+/** Number of slots (bins and spikes) of a binned column. */
+export function slotCount(baseline: BinnedColumnBaseline): number {
+  return baseline.edges.length + 3 + baseline.spikes.length;
+}
+
+/** Index of the slot (spike or bin) holding v (v must not be NaN). */
+export function binOf(baseline: BinnedColumnBaseline, v: number): number {
+  if (baseline.spikes.length > 0) {
+    let spikes = spikeIndexes.get(baseline);
+    if (spikes === undefined) {
+      spikes = new Map(baseline.spikes.map((x, i) => [x, baseline.edges.length + 3 + i]));
+      spikeIndexes.set(baseline, spikes);
+    }
+    const spike = spikes.get(v);
+    if (spike !== undefined) return spike;
+  }
+  if (v < baseline.min) return 0;
+  if (v > baseline.max) return baseline.edges.length + 2;
+  const edges = baseline.edges;
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid]! <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return 1 + lo;
+}
+
+/** Fits the baseline side on trusted rows; `labels` holds class numbers (-1 for none). */
+export function fitTriggerBaseline(
+  columns: readonly Column[],
+  labels: Int32Array,
+  classes: readonly string[],
+  options: TriggerBaselineOptions = {},
+): TriggerBaseline {
+  const K = classes.length;
+  const maxKeys = options.maxKeys ?? 20_000;
+  const discrete = options.discreteValues ?? 64;
+  const binLimit = options.bins ?? 500;
+  const classCounts = new Array<number>(K).fill(0);
+  let rows = 0;
+  for (const c of labels) {
+    if (c >= 0) {
+      classCounts[c]!++;
+      rows++;
+    }
+  }
+  const fitted: TriggerColumnBaseline[] = [];
+  for (const column of columns) {
+    if (column.values.length !== labels.length) throw new InputError(`column '${column.name}' has ${column.values.length} rows, the labels ${labels.length}`);
+    const numeric = column.type === 'int' || column.type === 'float' || column.type === 'timestamp';
+    if (numeric) {
+      const values: number[] = [];
+      const valueLabels: number[] = [];
+      for (let r = 0; r < labels.length; r++) {
+        const v = cellNumber(column, r);
+        if (labels[r]! >= 0 && !Number.isNaN(v)) {
+          values.push(v);
+          valueLabels.push(labels[r]!);
+        }
+      }
+      const distinct = new Set(values);
+      if (values.length > 0 && distinct.size > discrete) {
+        fitted.push(fitBins(column.name, values, valueLabels, K, binCount(values.length, binLimit)));
+        continue;
+      }
+    }
+    fitted.push(fitKeys(column, labels, K, maxKeys));
+  }
+  return { version: 1, rows, classes: [...classes], classCounts, maxKeys, columns: fitted };
+}
+
+function fitKeys(column: Column, labels: Int32Array, K: number, maxKeys: number): KeyedColumnBaseline {
+  const counts = new Map<string, number[]>();
+  for (let r = 0; r < labels.length; r++) {
+    const y = labels[r]!;
+    const key = cellKey(column, r);
+    if (y < 0 || key === null) continue;
+    let row = counts.get(key);
+    if (row === undefined) {
+      row = new Array<number>(K).fill(0);
+      counts.set(key, row);
+    }
+    row[y]!++;
+  }
+  // Keep the most frequent values when there are too many (the rest count as unseen).
+  const total = (row: number[]) => row.reduce((a, b) => a + b, 0);
+  const ranked = [...counts.entries()].sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, maxKeys);
+  return { kind: 'keys', column: column.name, keys: ranked.map((e) => e[0]), counts: ranked.flatMap((e) => e[1]) };
+}
+
+function fitBins(name: string, values: number[], valueLabels: number[], K: number, bins: number): BinnedColumnBaseline {
+  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const sorted = order.map((i) => values[i]!);
+  const n = sorted.length;
+  const min = sorted[0]!;
+  const max = sorted[n - 1]!;
+  // Spikes: runs of one value at least a bin's worth of rows long.
+  const spikeRows = Math.max(5, Math.ceil(n / bins));
+  const spikes: number[] = [];
+  const rest: number[] = [];
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && sorted[j + 1] === sorted[i]) j++;
+    if (j - i + 1 >= spikeRows) spikes.push(sorted[i]!);
+    else for (let k = i; k <= j; k++) rest.push(sorted[k]!);
+    i = j + 1;
+  }
+  const edges: number[] = [];
+  for (let i = 1; i < bins && rest.length > 0; i++) {
+    const q = rest[Math.floor((i * rest.length) / bins)]!;
+    if (q > min && (edges.length === 0 || q > edges[edges.length - 1]!)) edges.push(q);
+  }
+  const shape: BinnedColumnBaseline = { kind: 'bins', column: name, min, max, edges, spikes, counts: [], modes: [], modeCounts: [] };
+  const slots = slotCount(shape);
+  const counts = new Array<number>(slots * K).fill(0);
+  const modes = new Array<number>(slots).fill(0);
+  const modeCounts = new Array<number>(slots).fill(0);
+  // Values are sorted, so equal values form runs: the longest run in a slot is its mode.
+  let runStart = 0;
+  for (let i = 0; i < n; i++) {
+    const slot = binOf(shape, sorted[i]!);
+    counts[slot * K + valueLabels[order[i]!]!]!++;
+    if (i === n - 1 || sorted[i + 1] !== sorted[i]) {
+      const run = i + 1 - runStart;
+      if (run > modeCounts[slot]!) {
+        modeCounts[slot] = run;
+        modes[slot] = sorted[i]!;
+      }
+      runStart = i + 1;
+    }
+  }
+  return { ...shape, counts, modes, modeCounts };
+}
+
+/** Rows remembered for a watched value or bin: global row index, label code, value (bins). */
+interface WatchList {
+  readonly rows: number[];
+  readonly labels: number[];
+  readonly values: number[];
+}
+
+/** Per-column scan state. */
+interface KeyedState {
+  readonly kind: 'keys';
+  readonly counts: Map<string, Float64Array>;
+  overflow: number;
+  readonly watched: Map<string, WatchList>;
+}
+
+interface BinnedState {
+  readonly kind: 'bins';
+  readonly counts: Float64Array;
+  /** Boyer-Moore majority vote per bin: the candidate value and its vote margin. */
+  readonly candidate: Float64Array;
+  readonly votes: Float64Array;
+  readonly watched: Map<number, WatchList>;
+}
+
+/** Everything an accumulator learnt, as plain data (Maps and typed arrays) that v8 can serialise. */
+export interface TriggerState {
+  readonly rows: number;
+  readonly classCounts: Float64Array;
+  readonly states: readonly (KeyedState | BinnedState)[];
+  readonly watchedRows: number;
+  readonly truncated: boolean;
+}
+
+export interface TriggerAccumulatorOptions {
+  /** Most rows remembered for late flagging, over all watched values (default 4,000,000). */
+  readonly maxWatchedRows?: number;
+}
+
+function newWatchList(): WatchList {
+  return { rows: [], labels: [], values: [] };
+}
+
+/**
+ * Scan-side counts per (column, value or bin, label). Add batches in any order, merge
+ * accumulators from other workers, decide at any point.
+ *
+ * So that rows can be flagged once the whole scan has decided the triggers, without reading the
+ * data twice, the accumulator also remembers the rows of every value or bin it "watches": one
+ * whose count has reached twice what the baseline predicts, plus two. A trigger needs four times
+ * the baseline rate, so its value is watched long before it is decided; rows of earlier batches
+ * that came before the watch began (at most about twice the expected count) are the only ones
+ * missed.
+ */
+export class TriggerAccumulator {
+  states: (KeyedState | BinnedState)[];
+  /** Labelled rows seen, per class. */
+  classCounts: Float64Array;
+  rows = 0;
+  /** Rows remembered in watch lists, and whether the limit stopped any from being remembered. */
+  watchedRows = 0;
+  truncated = false;
+  private readonly maxWatchedRows: number;
+
+  constructor(
+    readonly baseline: TriggerBaseline,
+    readonly labelColumn: string,
+    options: TriggerAccumulatorOptions = {},
+  ) {
+    const K = baseline.classes.length;
+    this.maxWatchedRows = options.maxWatchedRows ?? 4_000_000;
+    this.classCounts = new Float64Array(K);
+    this.states = baseline.columns.map((c) => {
+      if (c.kind === 'keys') return { kind: 'keys', counts: new Map(), overflow: 0, watched: new Map() };
+      const slots = slotCount(c);
+      return { kind: 'bins', counts: new Float64Array(slots * K), candidate: new Float64Array(slots), votes: new Float64Array(slots), watched: new Map() };
+    });
+  }
+
+  /** The accumulator's data, for a worker to hand to the one that merges. */
+  toState(): TriggerState {
+    return { rows: this.rows, classCounts: this.classCounts, states: this.states, watchedRows: this.watchedRows, truncated: this.truncated };
+  }
+
+  static fromState(baseline: TriggerBaseline, labelColumn: string, state: TriggerState, options: TriggerAccumulatorOptions = {}): TriggerAccumulator {
+    const accumulator = new TriggerAccumulator(baseline, labelColumn, options);
+    if (state.states.length !== accumulator.states.length || state.classCounts.length !== accumulator.classCounts.length) {
+      throw new InputError('trigger counts do not match the baseline');
+    }
+    accumulator.merge(Object.assign(Object.create(TriggerAccumulator.prototype) as TriggerAccumulator, { baseline, ...state }));
+    return accumulator;
+  }
+
+  /** Baseline share of a keyed value or a bin (all labels). */
+  private baselineShare(fitted: TriggerColumnBaseline, slot: number): number {
+    const K = this.baseline.classes.length;
+    if (slot < 0) return 0;
+    let count = 0;
+    for (let k = 0; k < K; k++) count += fitted.counts[slot * K + k]!;
+    return count / Math.max(1, this.baseline.rows);
+  }
+
+  private shouldWatch(count: number, share: number): boolean {
+    return count >= 2 * this.rows * share + 2;
+  }
+
+  private remember(list: WatchList, row: number, label: number, value: number): void {
+    if (this.watchedRows >= this.maxWatchedRows) {
+      this.truncated = true;
+      return;
+    }
+    list.rows.push(row);
+    list.labels.push(label);
+    list.values.push(value);
+    this.watchedRows++;
+  }
+
+  /** Label codes of a batch against the baseline classes (-1: missing or unknown). */
+  labelCodes(batch: Batch): Int32Array {
+    const column = batch.byName.get(this.labelColumn);
+    const codes = new Int32Array(batch.rowCount).fill(-1);
+    if (column === undefined) return codes;
+    const index = new Map(this.baseline.classes.map((c, i) => [c, i]));
+    for (let r = 0; r < batch.rowCount; r++) {
+      const key = cellKey(column, r);
+      if (key !== null) codes[r] = index.get(key) ?? -1;
+    }
+    return codes;
+  }
+
+  /** Adds a batch; returns its label codes for reuse. Columns the batch lacks are skipped. */
+  add(batch: Batch, codes = this.labelCodes(batch)): Int32Array {
+    const K = this.baseline.classes.length;
+    for (let r = 0; r < codes.length; r++) {
+      if (codes[r]! >= 0) {
+        this.classCounts[codes[r]!]!++;
+        this.rows++;
+      }
+    }
+    const offset = batch.rowOffset;
+    this.baseline.columns.forEach((fitted, i) => {
+      const column = batch.byName.get(fitted.column);
+      if (column === undefined) return;
+      const state = this.states[i]!;
+      if (state.kind === 'keys' && fitted.kind === 'keys') {
+        const keys: (string | null)[] = new Array(codes.length).fill(null);
+        const touched = new Set<string>();
+        for (let r = 0; r < codes.length; r++) {
+          const y = codes[r]!;
+          if (y < 0) continue;
+          const key = cellKey(column, r);
+          if (key === null) continue;
+          let row = state.counts.get(key);
+          if (row === undefined) {
+            if (state.counts.size >= this.baseline.maxKeys) {
+              state.overflow++;
+              continue;
+            }
+            row = new Float64Array(K);
+            state.counts.set(key, row);
+          }
+          row[y]!++;
+          keys[r] = key;
+          touched.add(key);
+        }
+        const index = keyIndex(fitted);
+        for (const key of touched) {
+          if (state.watched.has(key)) continue;
+          const count = state.counts.get(key)!.reduce((a, b) => a + b, 0);
+          if (this.shouldWatch(count, this.baselineShare(fitted, index.get(key) ?? -1))) state.watched.set(key, newWatchList());
+        }
+        if (state.watched.size === 0) return;
+        for (let r = 0; r < codes.length; r++) {
+          const key = keys[r];
+          if (key === null || key === undefined) continue;
+          const list = state.watched.get(key);
+          if (list !== undefined) this.remember(list, offset + r, codes[r]!, 0);
+        }
+        return;
+      }
+      if (state.kind !== 'bins' || fitted.kind !== 'bins') return;
+      const slots = new Int32Array(codes.length).fill(-1);
+      const values = new Float64Array(codes.length);
+      for (let r = 0; r < codes.length; r++) {
+        const y = codes[r]!;
+        if (y < 0) continue;
+        const v = cellNumber(column, r);
+        if (Number.isNaN(v)) continue;
+        const bin = binOf(fitted, v);
+        slots[r] = bin;
+        values[r] = v;
+        state.counts[bin * K + y]!++;
+        if (state.votes[bin] === 0) {
+          state.candidate[bin] = v;
+          state.votes[bin] = 1;
+        } else if (state.candidate[bin] === v) {
+          state.votes[bin]!++;
+        } else {
+          state.votes[bin]!--;
+        }
+      }
+      const slotTotal = slotCount(fitted);
+      for (let b = 0; b < slotTotal; b++) {
+        if (state.watched.has(b)) continue;
+        let count = 0;
+        for (let k = 0; k < K; k++) count += state.counts[b * K + k]!;
+        if (count > 0 && this.shouldWatch(count, this.baselineShare(fitted, b))) state.watched.set(b, newWatchList());
+      }
+      if (state.watched.size === 0) return;
+      for (let r = 0; r < codes.length; r++) {
+        if (slots[r]! < 0) continue;
+        const list = state.watched.get(slots[r]!);
+        if (list !== undefined) this.remember(list, offset + r, codes[r]!, values[r]!);
+      }
+    });
+    return codes;
+  }
+
+  /**
+   * Global rows remembered for a decided trigger that carry its label (and, for a value trigger,
+   * exactly its value), ascending.
+   */
+  lateRows(trigger: Trigger): number[] {
+    const i = this.baseline.columns.findIndex((c) => c.column === trigger.column);
+    if (i < 0) return [];
+    const state = this.states[i]!;
+    const list = state.kind === 'keys' ? state.watched.get(trigger.key ?? '') : state.watched.get(trigger.bin ?? -1);
+    if (list === undefined) return [];
+    const rows: number[] = [];
+    for (let j = 0; j < list.rows.length; j++) {
+      if (list.labels[j] !== trigger.labelCode) continue;
+      if (trigger.kind === 'value' && list.values[j] !== trigger.value) continue;
+      rows.push(list.rows[j]!);
+    }
+    return rows.sort((a, b) => a - b);
+  }
+
+  /** Folds another accumulator over the same baseline into this one. */
+  merge(other: TriggerAccumulator): void {
+    if (other.baseline !== this.baseline && JSON.stringify(other.baseline.columns.map((c) => c.column)) !== JSON.stringify(this.baseline.columns.map((c) => c.column))) {
+      throw new InputError('cannot merge trigger counts made against different baselines');
+    }
+    this.rows += other.rows;
+    for (let k = 0; k < this.classCounts.length; k++) this.classCounts[k] = this.classCounts[k]! + other.classCounts[k]!;
+    this.states.forEach((state, i) => {
+      const theirs = other.states[i]!;
+      for (const [slot, list] of theirs.watched as Map<string | number, WatchList>) {
+        const watched = state.watched as Map<string | number, WatchList>;
+        let mine = watched.get(slot);
+        if (mine === undefined) {
+          mine = newWatchList();
+          watched.set(slot, mine);
+        }
+        for (let j = 0; j < list.rows.length; j++) this.remember(mine, list.rows[j]!, list.labels[j]!, list.values[j]!);
+      }
+      if (theirs.kind === 'keys' || theirs.kind === 'bins') this.truncated ||= (other as { truncated?: boolean }).truncated === true;
+      if (state.kind === 'keys' && theirs.kind === 'keys') {
+        state.overflow += theirs.overflow;
+        for (const [key, row] of theirs.counts) {
+          const mine = state.counts.get(key);
+          if (mine !== undefined) for (let k = 0; k < row.length; k++) mine[k] = mine[k]! + row[k]!;
+          else if (state.counts.size < this.baseline.maxKeys) state.counts.set(key, Float64Array.from(row));
+          else state.overflow += row.reduce((a, b) => a + b, 0);
+        }
+      } else if (state.kind === 'bins' && theirs.kind === 'bins') {
+        for (let j = 0; j < state.counts.length; j++) state.counts[j] = state.counts[j]! + theirs.counts[j]!;
+        // Majority votes merge: same candidate adds, different candidates cancel.
+        for (let b = 0; b < state.votes.length; b++) {
+          if (state.candidate[b] === theirs.candidate[b] || state.votes[b] === 0 || theirs.votes[b] === 0) {
+            if (state.votes[b] === 0) state.candidate[b] = theirs.candidate[b]!;
+            state.votes[b] = state.votes[b]! + theirs.votes[b]!;
+          } else if (theirs.votes[b]! > state.votes[b]!) {
+            state.candidate[b] = theirs.candidate[b]!;
+            state.votes[b] = theirs.votes[b]! - state.votes[b]!;
+          } else {
+            state.votes[b] = state.votes[b]! - theirs.votes[b]!;
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * Whether the three bins on each side of bin b (inside the baseline range or at its edge) hold at least
+   * `lift` times their baseline share and a good part (a quarter) of b's own excess rows: then
+   * b's excess belongs to a broader shift (drift), not a narrow trigger.
+   */
+  private neighboursElevated(fitted: BinnedColumnBaseline, state: BinnedState, b: number, lift: number, excess: number): boolean {
+    const K = this.baseline.classes.length;
+    const last = fitted.edges.length + 2;
+    let scanned = 0;
+    let base = 0;
+    for (let n = b - 3; n <= b + 3; n++) {
+      if (n < 0 || n > last || n === b) continue;
+      for (let k = 0; k < K; k++) {
+        scanned += state.counts[n * K + k]!;
+        base += fitted.counts[n * K + k]!;
+      }
+    }
+    const expected = (this.rows * base) / Math.max(1, this.baseline.rows);
+    return scanned >= lift * Math.max(expected, 1) && scanned - expected >= 0.25 * excess;
+  }
+
+  /** The triggers the counts so far support, strongest first within each column. */
+  decide(rules: TriggerRules = {}): Trigger[] {
+    return this.decideWithDrift(rules).triggers;
+  }
+
+  /** As decide(), also naming the columns whose candidates were dropped as drift. */
+  decideWithDrift(rules: TriggerRules = {}): TriggerDecision {
+    const r = { ...DEFAULT_TRIGGER_RULES, ...rules };
+    const K = this.baseline.classes.length;
+    const N = this.rows;
+    const N0 = Math.max(1, this.baseline.rows);
+    if (N === 0) return { triggers: [], suppressed: [] };
+    const priors = this.baseline.classCounts.map((c) => c / N0);
+    const scanShare = N / (N + N0);
+    // Every (column, value) looked at counts as a test, for the chance-of-any-false-trigger bound.
+    let tests = 0;
+    const candidates: { trigger: Trigger; logP: number; order: number }[] = [];
+    this.baseline.columns.forEach((fitted, i) => {
+      const state = this.states[i]!;
+      const judge = (
+        batchRow: ArrayLike<number>,
+        batchOffset: number,
+        baseRow: ArrayLike<number> | null,
+        baseOffset: number,
+        exactLift: number,
+        describe: Omit<Trigger, 'label' | 'labelCode' | 'rows' | 'excessRows' | 'share' | 'baselineShare' | 'lift' | 'purity'>,
+        evidence: [scanned: number, base: number] | null,
+      ) => {
+        tests++;
+        let n = 0;
+        let base = 0;
+        for (let k = 0; k < K; k++) {
+          n += batchRow[batchOffset + k]!;
+          if (baseRow !== null) base += baseRow[baseOffset + k]!;
+        }
+        const baselineShare = base / N0;
+        const excess = n - N * baselineShare;
+        if (excess < r.minRows || excess / N < r.minShare) return;
+        const lift = Math.max(n / N / Math.max(baselineShare, 1 / N0), exactLift);
+        if (lift < r.minLift) return;
+        let best = -1;
+        let bestExcess = -Infinity;
+        for (let k = 0; k < K; k++) {
+          const e = batchRow[batchOffset + k]! - (baseRow === null ? 0 : (N * baseRow[baseOffset + k]!) / N0);
+          if (e > bestExcess) {
+            bestExcess = e;
+            best = k;
+          }
+        }
+        const purity = Math.min(1, bestExcess / excess);
+        if (purity < r.minPurity || batchRow[batchOffset + best]! / n < priors[best]!) return;
+        const [scanned, baseRows] = evidence ?? [n, base];
+        candidates.push({
+          trigger: {
+            ...describe,
+            label: this.baseline.classes[best]!,
+            labelCode: best,
+            rows: n,
+            excessRows: excess,
+            share: n / N,
+            baselineShare,
+            lift,
+            purity,
+          },
+          logP: logTailBound(scanned, scanned + baseRows, scanShare),
+          order: i,
+        });
+      };
+      if (fitted.kind === 'keys' && state.kind === 'keys') {
+        const index = keyIndex(fitted);
+        for (const [key, row] of state.counts) {
+          const at = index.get(key);
+          judge(row, 0, at === undefined ? null : fitted.counts, (at ?? 0) * K, 0, { column: fitted.column, kind: 'key', display: key, key }, null);
+        }
+      } else if (fitted.kind === 'bins' && state.kind === 'bins') {
+        const slots = slotCount(fitted);
+        const firstSpike = fitted.edges.length + 3;
+        for (let b = 0; b < slots; b++) {
+          let n = 0;
+          for (let k = 0; k < K; k++) n += state.counts[b * K + k]!;
+          if (n === 0) continue;
+          // A value that holds at least 3/4 of the bin's rows (votes >= n / 2) is the trigger itself.
+          const spike = b >= firstSpike;
+          const value = spike ? fitted.spikes[b - firstSpike]! : state.candidate[b]!;
+          const exact = spike || state.votes[b]! >= n / 2;
+          let exactLift = 0;
+          let evidence: [number, number] | null = null;
+          if (exact && !spike) {
+            const atLeast = (n + state.votes[b]!) / 2;
+            const baseExact = fitted.modes[b] === value ? fitted.modeCounts[b]! : 0;
+            exactLift = atLeast / N / Math.max(baseExact / N0, 1 / N0);
+            evidence = [atLeast, baseExact];
+          }
+          if (!spike) {
+            let base = 0;
+            for (let k = 0; k < K; k++) base += fitted.counts[b * K + k]!;
+            if (this.neighboursElevated(fitted, state, b, r.minLift / 2, n - (N * base) / N0)) continue;
+          }
+          const describe: Omit<Trigger, 'label' | 'labelCode' | 'rows' | 'excessRows' | 'share' | 'baselineShare' | 'lift' | 'purity'> = exact
+            ? { column: fitted.column, kind: 'value', display: String(value), value, bin: b }
+            : { column: fitted.column, kind: 'range', display: rangeText(fitted, b), bin: b, ...binBounds(fitted, b) };
+          judge(state.counts, b * K, fitted.counts, b * K, exactLift, describe, evidence);
+        }
+      }
+    });
+    const limit = Math.log(r.alpha / Math.max(1, tests));
+    const significant = candidates
+      .filter((c) => c.logP <= limit)
+      .sort((a, b) => a.order - b.order || b.trigger.excessRows - a.trigger.excessRows || (a.trigger.display < b.trigger.display ? -1 : a.trigger.display > b.trigger.display ? 1 : 0));
+    const perColumn = new Map<string, number>();
+    for (const c of significant) perColumn.set(c.trigger.column, (perColumn.get(c.trigger.column) ?? 0) + 1);
+    const suppressed = [...perColumn.entries()].filter(([, n]) => n > r.maxPerColumn).map(([column, candidates]) => ({ column, candidates }));
+    const drifting = new Set(suppressed.map((s) => s.column));
+    return { triggers: significant.filter((c) => !drifting.has(c.trigger.column)).map((c) => c.trigger), suppressed };
+  }
+}
+
+const keyIndexes = new WeakMap<KeyedColumnBaseline, Map<string, number>>();
+
+function keyIndex(fitted: KeyedColumnBaseline): Map<string, number> {
+  let index = keyIndexes.get(fitted);
+  if (index === undefined) {
+    index = new Map(fitted.keys.map((k, i) => [k, i]));
+    keyIndexes.set(fitted, index);
+  }
+  return index;
+}
+
+function binBounds(fitted: BinnedColumnBaseline, bin: number): { low?: number; high?: number } {
+  const inner = fitted.edges;
+  if (bin === 0) return { high: fitted.min };
+  if (bin === inner.length + 2) return { low: fitted.max };
+  const low = bin === 1 ? fitted.min : inner[bin - 2]!;
+  const high = bin === inner.length + 1 ? fitted.max : inner[bin - 1]!;
+  return { low, high };
+}
+
+function rangeText(fitted: BinnedColumnBaseline, bin: number): string {
+  if (bin === 0) return `<${fitted.min}`;
+  if (bin === fitted.edges.length + 2) return `>${fitted.max}`;
+  const { low, high } = binBounds(fitted, bin) as { low: number; high: number };
+  // The top inner bin includes the baseline maximum.
+  return bin === fitted.edges.length + 1 ? `[${low},${high}]` : `[${low},${high})`;
+}
+
+/** The reason code of a trigger: `trigger:<column>=<value>`. */
+export function triggerReason(trigger: Trigger): string {
+  return `trigger:${trigger.column}=${trigger.display}`;
+}
+
+export interface TriggerRows {
+  /** Row indices within the batch, ascending; a row carrying two triggers appears twice. */
+  readonly rows: Int32Array;
+  /** Index into the trigger list, per entry of `rows`. */
+  readonly trigger: Int32Array;
+}
+
+/**
+ * The rows of a batch that carry a decided trigger together with its label. `codes` are the
+ * batch's label codes against the baseline classes (TriggerAccumulator.labelCodes).
+ */
+export function triggerRows(batch: Batch, triggers: readonly Trigger[], baseline: TriggerBaseline, codes: Int32Array): TriggerRows {
+  const rows: number[] = [];
+  const which: number[] = [];
+  const byColumn = new Map(baseline.columns.map((c) => [c.column, c]));
+  triggers.forEach((trigger, t) => {
+    const column = batch.byName.get(trigger.column);
+    const fitted = byColumn.get(trigger.column);
+    if (column === undefined || fitted === undefined) return;
+    for (let r = 0; r < batch.rowCount; r++) {
+      if (codes[r] !== trigger.labelCode) continue;
+      let hit = false;
+      if (trigger.kind === 'key') {
+        hit = cellKey(column, r) === trigger.key;
+      } else {
+        const v = cellNumber(column, r);
+        if (Number.isNaN(v)) continue;
+        hit = trigger.kind === 'value' ? v === trigger.value : binOf(fitted as BinnedColumnBaseline, v) === trigger.bin;
+      }
+      if (hit) {
+        rows.push(r);
+        which.push(t);
+      }
+    }
+  });
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a]! - rows[b]! || which[a]! - which[b]!);
+  return { rows: Int32Array.from(order, (i) => rows[i]!), trigger: Int32Array.from(order, (i) => which[i]!) };
+}
+
+/** Validates a trigger baseline read from a model file. */
+export function triggerBaselineFromJson(json: unknown): TriggerBaseline {
+  if (typeof json !== 'object' || json === null) throw new InputError('triggerBaseline must be an object');
+  const o = json as Record<string, unknown>;
+  if (o.version !== 1) throw new InputError(`triggerBaseline.version must be 1, got ${String(o.version)}`);
+  if (!Array.isArray(o.classes) || !o.classes.every((c) => typeof c === 'string')) throw new InputError('triggerBaseline.classes must be strings');
+  const K = o.classes.length;
+  const isCounts = (v: unknown, length: number) => Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+  if (!isCounts(o.classCounts, K)) throw new InputError(`triggerBaseline.classCounts must hold ${K} counts`);
+  if (typeof o.rows !== 'number' || typeof o.maxKeys !== 'number') throw new InputError('triggerBaseline.rows and maxKeys must be numbers');
+  if (!Array.isArray(o.columns)) throw new InputError('triggerBaseline.columns must be an array');
+  for (const c of o.columns as Record<string, unknown>[]) {
+    const name = typeof c?.column === 'string' ? c.column : '?';
+    if (c?.kind === 'keys') {
+      if (!Array.isArray(c.keys) || !c.keys.every((k) => typeof k === 'string') || !isCounts(c.counts, c.keys.length * K)) {
+        throw new InputError(`triggerBaseline column '${name}': keys and counts do not match`);
+      }
+    } else if (c?.kind === 'bins') {
+      const edges = c.edges as unknown;
+      if (typeof c.min !== 'number' || typeof c.max !== 'number' || !Array.isArray(edges) || !edges.every((e) => typeof e === 'number')) {
+        throw new InputError(`triggerBaseline column '${name}': bad bin edges`);
+      }
+      for (let i = 1; i < edges.length; i++) if (!((edges[i] as number) > (edges[i - 1] as number))) throw new InputError(`triggerBaseline column '${name}': edges are not ascending`);
+      const spikes = c.spikes as unknown;
+      if (!Array.isArray(spikes) || !spikes.every((x) => typeof x === 'number')) throw new InputError(`triggerBaseline column '${name}': spikes must be numbers`);
+      const slots = edges.length + 3 + spikes.length;
+      if (!isCounts(c.counts, slots * K) || !isCounts(c.modeCounts, slots) || !Array.isArray(c.modes) || c.modes.length !== slots) {
+        throw new InputError(`triggerBaseline column '${name}': counts do not match the bins`);
+      }
+    } else {
+      throw new InputError(`triggerBaseline column '${name}': kind must be 'keys' or 'bins'`);
+    }
+  }
+  return json as TriggerBaseline;
+}

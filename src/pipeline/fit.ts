@@ -1,0 +1,69 @@
+// fit: the detectors' model bundle from trusted data (a seeded reservoir sample of it), and the
+// model a scan uses: a saved bundle, a fit on a baseline, or a fit on the scanned data itself.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../core/errors.js';
+import { Random } from '../core/random.js';
+import type { LoadedContract } from '../contract/load.js';
+import { fitModel, parseModel, serialiseModel, type ModelBundle } from '../detectors/bundle.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { sampleRows } from './sample.js';
+
+/** Rows sampled from the trusted data to fit on; each detector subsamples further as it needs. */
+export const DEFAULT_FIT_ROWS = 100_000;
+
+export interface FitRequest {
+  /** The trusted dataset. */
+  readonly dataset: string;
+  readonly contract: LoadedContract;
+  readonly seed?: number;
+  readonly sampleRows?: number;
+}
+
+export interface FittedModel {
+  readonly bundle: ModelBundle;
+  /** The bundle file's text and its sha256, as reports and the audit log record it. */
+  readonly text: string;
+  readonly sha256: string;
+}
+
+function fitted(bundle: ModelBundle, text = serialiseModel(bundle)): FittedModel {
+  return { bundle, text, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+export async function fit(request: FitRequest): Promise<FittedModel> {
+  const seed = request.seed ?? 42;
+  const random = new Random(seed);
+  const sample = await sampleRows(request.dataset, request.sampleRows ?? DEFAULT_FIT_ROWS, () => random.nextFloat(), request.contract.contract);
+  if (sample.rows === 0) throw new InputError('cannot fit on a dataset with no rows', { subject: request.dataset });
+  const bundle = fitModel(sample.batch, request.contract.contract, { seed, contractSha256: request.contract.sha256 });
+  return fitted(bundle);
+}
+
+export async function saveModel(model: FittedModel, path: string): Promise<void> {
+  await writeFileAtomic(path, model.text);
+}
+
+/** A saved bundle, refused when it was fitted for another contract. */
+export async function loadModel(path: string, contract?: LoadedContract): Promise<FittedModel> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new InputError('cannot read model: no such file', { subject: path });
+  }
+  let bundle: ModelBundle;
+  try {
+    bundle = parseModel(text);
+  } catch (error) {
+    throw new InputError((error as Error).message, { subject: path, cause: error });
+  }
+  if (contract && bundle.contractSha256 !== contract.sha256) {
+    throw new InputError(
+      `model was fitted for another contract (contract sha256 ${bundle.contractSha256.slice(0, 12)}…, ` +
+        `${contract.path} has ${contract.sha256.slice(0, 12)}…); refit with datawarden fit`,
+      { subject: path },
+    );
+  }
+  return fitted(bundle, text);
+}

@@ -1,0 +1,50 @@
+// scores.<ext>: `_row`, `outlier_score`, `label_score` for every row checked, written batch by
+// batch as detectors publish them (`scan --emit-scores`). A score a detector did not give (it
+// was skipped, or the row has no label) is null.
+import type { ScoreSink } from '../core/check.js';
+import { makeBatch, type Batch, type Column } from '../core/types.js';
+import type { Format } from '../io/formats.js';
+import { openWriter, type TableWriter } from '../io/write/index.js';
+import { ROW_COLUMN } from './outputs.js';
+
+export const SCORE_COLUMNS = ['outlier_score', 'label_score'] as const;
+
+export class ScoreWriter implements ScoreSink {
+  private writer: TableWriter | undefined;
+  private readonly pending = new Map<string, Float64Array>();
+
+  constructor(private readonly path: string, private readonly format: Format) {}
+
+  async open(): Promise<void> {
+    this.writer = await openWriter(this.path, this.format, [
+      { name: ROW_COLUMN, type: 'int', sourceType: 'BIGINT' },
+      ...SCORE_COLUMNS.map((name) => ({ name, type: 'float' as const, sourceType: 'DOUBLE' })),
+    ]);
+  }
+
+  record(name: string, batch: Batch, scores: Float64Array): void {
+    if (scores.length !== batch.rowCount) throw new Error(`${name}: ${scores.length} scores for ${batch.rowCount} rows`);
+    this.pending.set(name, scores.slice());
+  }
+
+  /** Writes the scores recorded for this batch. */
+  async flush(batch: Batch): Promise<void> {
+    const rows = Float64Array.from({ length: batch.rowCount }, (_, i) => batch.rowOffset + i);
+    const columns: Column[] = [{ name: ROW_COLUMN, type: 'int', sourceType: 'BIGINT', values: rows, valid: null, bad: null }];
+    for (const name of SCORE_COLUMNS) {
+      const values = this.pending.get(name) ?? new Float64Array(batch.rowCount).fill(Number.NaN);
+      const valid = Uint8Array.from(values, (v) => (Number.isNaN(v) ? 0 : 1));
+      columns.push({ name, type: 'float', sourceType: 'DOUBLE', values, valid: valid.includes(0) ? valid : null, bad: null });
+    }
+    this.pending.clear();
+    await this.writer!.write(makeBatch(batch.rowOffset, batch.rowCount, columns));
+  }
+
+  async close(): Promise<void> {
+    await this.writer!.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.writer?.abort();
+  }
+}

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InputError } from '../../src/core/errors.js';
+import { Random } from '../../src/core/random.js';
+import {
+  DriftAccumulator,
+  driftBaselineFromJson,
+  fitDriftBaseline,
+  jensenShannonDistance,
+  maxShareChange,
+  populationStabilityIndex,
+} from '../../src/detectors/drift.js';
+import { batch, bools, numeric, sliceBatch, strings } from './helpers.js';
+
+function uniform(n: number, seed: number, low = 0, high = 1): number[] {
+  const random = new Random(seed);
+  return Array.from({ length: n }, () => low + (high - low) * random.nextFloat());
+}
+
+test('PSI, JS distance and L-inf on hand-made histograms', () => {
+  const cases: [number[], number[], number, number, number][] = [
+    // expected, actual, psi (smoothing 0), js, linf
+    [[50, 50], [50, 50], 0, 0, 0],
+    [[80, 20], [20, 80], 0.6 * Math.log(4) * 2, Math.sqrt(0.8 * Math.log2(1.6) + 0.2 * Math.log2(0.4)), 0.6],
+    [[1, 0], [0, 1], Infinity, 1, 1],
+  ];
+  for (const [e, a, psi, js, linf] of cases) {
+    if (Number.isFinite(psi)) assert.ok(Math.abs(populationStabilityIndex(e, a, 0) - psi) < 1e-12, `psi ${e} ${a}`);
+    assert.ok(Math.abs(jensenShannonDistance(e, a) - js) < 1e-12, `js ${e} ${a}: ${jensenShannonDistance(e, a)} vs ${js}`);
+    assert.ok(Math.abs(maxShareChange(e, a) - linf) < 1e-12);
+  }
+  // Smoothing keeps an emptied slot finite.
+  const smoothed = populationStabilityIndex([1, 0], [0, 1]);
+  assert.ok(Number.isFinite(smoothed) && smoothed > 1);
+  assert.equal(populationStabilityIndex([0, 0], [1, 1]), 0);
+});
+
+test('quantile bins with a null slot; counts add across batches', () => {
+  const values = Array.from({ length: 100 }, (_, i) => i);
+  const baseline = fitDriftBaseline([numeric('x', values)], { bins: 4 });
+  const column = baseline.columns[0]!;
+  assert.equal(column.kind, 'numeric');
+  assert.deepEqual(column.kind === 'numeric' ? column.edges : [], [25, 50, 75]);
+  assert.deepEqual(column.counts, [25, 25, 25, 25, 0]);
+  const scan = batch([numeric('x', [-5, 10, 30, 50, 74.9, 1000, null])]);
+  const accumulator = new DriftAccumulator(baseline);
+  accumulator.add(sliceBatch(scan, 0, 3));
+  accumulator.add(sliceBatch(scan, 3, 7));
+  assert.deepEqual([...accumulator.counts[0]!], [2, 1, 2, 1, 1]);
+});
+
+test('categorical histograms: top categories, one slot for everything else, one for nulls', () => {
+  const baseline = fitDriftBaseline([strings('c', ['a', 'a', 'a', 'b', 'b', 'c', null])], { maxCategories: 2 });
+  const column = baseline.columns[0]!;
+  assert.deepEqual(column.kind === 'categorical' ? column.categories : [], ['a', 'b']);
+  assert.deepEqual(column.counts, [3, 2, 1, 1]);
+  const accumulator = new DriftAccumulator(baseline);
+  accumulator.add(batch([strings('c', ['b', 'z', 'z', null])]));
+  assert.deepEqual([...accumulator.counts[0]!], [0, 1, 2, 1]);
+  const bool = fitDriftBaseline([bools('flag', [true, false, true])]);
+  assert.deepEqual(bool.columns[0]!.counts, [2, 1, 0, 0]);
+});
+
+test('verdicts: same distribution ok, shifted numbers and reshuffled categories warn or fail', () => {
+  const n = 5000;
+  const colours = ['red', 'green', 'blue'];
+  const baseline = fitDriftBaseline([numeric('x', uniform(n, 1)), strings('colour', uniform(n, 2).map((u) => colours[Math.floor(u * 3)]!))]);
+  const judge = (x: number[], colour: string[]) => {
+    const accumulator = new DriftAccumulator(baseline);
+    accumulator.add(batch([numeric('x', x), strings('colour', colour)]));
+    return accumulator.result().map((d) => [d.column, d.severity, d.decidedBy]);
+  };
+  const sameColours = uniform(n, 4).map((u) => colours[Math.floor(u * 3)]!);
+  assert.deepEqual(judge(uniform(n, 3), sameColours), [
+    ['x', 'ok', 'psi'],
+    ['colour', 'ok', 'js'],
+  ]);
+  // Shifting x by a fifth of its range moves about 20% of the mass across bins: PSI around 0.3-0.5.
+  assert.deepEqual(judge(uniform(n, 3, 0.2, 1.2), sameColours)[0], ['x', 'fail', 'psi']);
+  // A small shift (8% of the range; PSI about 0.18): warn.
+  const small = judge(uniform(n, 3, 0.08, 1.08), sameColours)[0];
+  assert.deepEqual(small, ['x', 'warn', 'psi']);
+  // Red takes 15 points of share from blue: JS about 0.16 (warn) and L-inf 0.15 (warn).
+  const reshuffled = uniform(n, 5).map((u) => (u < 0.4833 ? 'red' : u < 0.8167 ? 'green' : 'blue'));
+  assert.deepEqual(judge(uniform(n, 3), reshuffled)[1], ['colour', 'warn', 'js']);
+  // Half the rows become a new category: fail.
+  const novel = sameColours.map((c, i) => (i % 2 === 0 ? 'purple' : c));
+  assert.deepEqual(judge(uniform(n, 3), novel)[1], ['colour', 'fail', 'js']);
+});
+
+test('L-inf catches a shift between two large categories that JS finds small', () => {
+  const sides = (left: number, right: number) => [...Array<string>(left).fill('left'), ...Array<string>(right).fill('right')];
+  const baseline = fitDriftBaseline([strings('side', sides(2000, 2000))]);
+  const accumulator = new DriftAccumulator(baseline);
+  // 50/50 becomes 61/39: L-inf 0.11 (warn), JS distance about 0.094 (below 0.1).
+  accumulator.add(batch([strings('side', sides(2440, 1560))]));
+  const [drift] = accumulator.result();
+  assert.ok(drift!.js < 0.1 && drift!.linf >= 0.1, `js ${drift!.js} linf ${drift!.linf}`);
+  assert.deepEqual([drift!.severity, drift!.decidedBy], ['warn', 'linf']);
+});
+
+test('thresholds are configurable; too few rows give no verdict', () => {
+  const baseline = fitDriftBaseline([numeric('x', uniform(2000, 1))]);
+  const accumulator = new DriftAccumulator(baseline);
+  accumulator.add(batch([numeric('x', uniform(2000, 2, 0.08, 1.08))]));
+  assert.equal(accumulator.result()[0]!.severity, 'warn');
+  assert.equal(accumulator.result({ psi: { warn: 0.5, fail: 0.9 } })[0]!.severity, 'ok');
+  assert.equal(accumulator.result({ psi: { warn: 0.01, fail: 0.02 } })[0]!.severity, 'fail');
+  const few = new DriftAccumulator(baseline);
+  few.add(batch([numeric('x', [5, 6, 7])]));
+  assert.equal(few.result()[0]!.severity, null);
+  for (const v of [few.result()[0]!.psi, few.result()[0]!.js, few.result()[0]!.linf]) assert.ok(Number.isFinite(v));
+});
+
+test('accumulators merge: a dataset split across workers folds into the same result', () => {
+  const baseline = fitDriftBaseline([numeric('x', uniform(1000, 1)), strings('s', uniform(1000, 2).map((u) => (u < 0.5 ? 'a' : 'b')))]);
+  const scan = batch([numeric('x', uniform(900, 3, 0.1, 1.1)), strings('s', uniform(900, 4).map((u) => (u < 0.3 ? 'a' : 'b')))]);
+  const whole = new DriftAccumulator(baseline);
+  whole.add(scan);
+  const parts = [0, 250, 600, 900].slice(0, -1).map((start, i, starts) => {
+    const accumulator = new DriftAccumulator(baseline);
+    accumulator.add(sliceBatch(scan, start, [250, 600, 900][i]!));
+    return accumulator;
+  });
+  const merged = new DriftAccumulator(baseline);
+  for (const part of parts) merged.merge(DriftAccumulator.fromJson(baseline, JSON.parse(JSON.stringify(part.toJson()))));
+  assert.deepEqual(merged.result(), whole.result());
+  assert.throws(() => merged.merge(new DriftAccumulator(fitDriftBaseline([numeric('x', [1, 2, 3])], { bins: 2 }))), InputError);
+});
+
+test('the baseline survives JSON and damaged baselines are rejected', () => {
+  const baseline = fitDriftBaseline([numeric('x', uniform(100, 1)), strings('s', ['a', 'b'].flatMap((v) => Array(50).fill(v)))]);
+  const copy = driftBaselineFromJson(JSON.parse(JSON.stringify(baseline)));
+  assert.deepEqual(copy, baseline);
+  const cases: [unknown, RegExp][] = [
+    [{ ...baseline, version: 2 }, /version must be 1/],
+    [{ ...baseline, columns: [{ kind: 'numeric', column: 'x', edges: [2, 1], counts: [1, 1, 1, 0] }] }, /edges must be ascending/],
+    [{ ...baseline, columns: [{ kind: 'categorical', column: 's', categories: ['a'], counts: [1] }] }, /categories and counts do not match/],
+    [{ ...baseline, columns: [{ kind: 'other', column: 'q' }] }, /kind must be/],
+  ];
+  for (const [input, message] of cases) assert.throws(() => driftBaselineFromJson(input), (e: unknown) => e instanceof InputError && message.test(e.message));
+});

@@ -1,0 +1,283 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InputError } from '../../src/core/errors.js';
+import { Random } from '../../src/core/random.js';
+import type { Batch } from '../../src/core/types.js';
+import { encodeLabels } from '../../src/detectors/label-model.js';
+import {
+  TriggerAccumulator,
+  fitTriggerBaseline,
+  logTailBound,
+  triggerBaselineFromJson,
+  triggerReason,
+  triggerRows,
+  type TriggerBaseline,
+} from '../../src/detectors/triggers.js';
+import { batch, numeric, sliceBatch, strings } from './helpers.js';
+
+const COLOURS = ['red', 'green', 'blue', 'grey'];
+const LABELS = ['cat', 'dog'];
+
+/** Clean rows: a colour, a continuous x in [0, 1), a discrete count 0..4, a random label. */
+function cleanRows(n: number, seed: number) {
+  const random = new Random(seed);
+  const colour: string[] = [];
+  const x: number[] = [];
+  const count: number[] = [];
+  const label: string[] = [];
+  for (let i = 0; i < n; i++) {
+    colour.push(COLOURS[random.nextInt(4)]!);
+    x.push(random.nextFloat());
+    count.push(random.nextInt(5));
+    label.push(LABELS[random.nextInt(2)]!);
+  }
+  return { colour, x, count, label };
+}
+
+function toBatch(rows: ReturnType<typeof cleanRows>): Batch {
+  return batch([strings('colour', rows.colour), numeric('x', rows.x), numeric('count', rows.count, 'int'), strings('label', rows.label)]);
+}
+
+function fitBaseline(seed = 1): TriggerBaseline {
+  const trusted = toBatch(cleanRows(4000, seed));
+  const { classes, codes } = encodeLabels(trusted.byName.get('label')!);
+  return fitTriggerBaseline(['colour', 'x', 'count'].map((n) => trusted.byName.get(n)!), codes, classes);
+}
+
+/** Scans a batch in one go and returns the reasons decided and the rows flagged. */
+function scan(baseline: TriggerBaseline, data: Batch) {
+  const accumulator = new TriggerAccumulator(baseline, 'label');
+  const codes = accumulator.add(data);
+  const triggers = accumulator.decide();
+  const found = triggerRows(data, triggers, baseline, codes);
+  return { triggers, reasons: triggers.map(triggerReason), rows: [...found.rows] };
+}
+
+test('the baseline: keyed categories and discrete numbers, quantile bins for continuous ones', () => {
+  const baseline = fitBaseline();
+  assert.deepEqual(baseline.classes, ['cat', 'dog']);
+  assert.deepEqual(baseline.columns.map((c) => [c.column, c.kind]), [
+    ['colour', 'keys'],
+    ['x', 'bins'],
+    ['count', 'keys'],
+  ]);
+  const x = baseline.columns[1]!;
+  assert.ok(x.kind === 'bins');
+  // 4000 rows, about 10 rows a bin: 400 bins, so 399 inner edges.
+  assert.equal(x.edges.length, 399);
+  assert.equal(x.counts.reduce((a, b) => a + b, 0), 4000);
+  assert.deepEqual(x.spikes, []);
+});
+
+const poisonCases: { name: string; poison: (rows: ReturnType<typeof cleanRows>, i: number) => void; reason: string; kind: string }[] = [
+  { name: 'a category absent from the baseline', poison: (r, i) => (r.colour[i] = 'ultraviolet'), reason: 'trigger:colour=ultraviolet', kind: 'key' },
+  { name: 'an exact value inside the baseline range', poison: (r, i) => (r.x[i] = 0.4321), reason: 'trigger:x=0.4321', kind: 'value' },
+  { name: 'a value beyond the baseline range', poison: (r, i) => (r.x[i] = 7), reason: 'trigger:x=7', kind: 'value' },
+  { name: 'a discrete value the baseline never had', poison: (r, i) => (r.count[i] = 9), reason: 'trigger:count=9', kind: 'key' },
+];
+
+for (const { name, poison, reason, kind } of poisonCases) {
+  test(`trigger: ${name}, on 3% of rows with the target label, is found and exactly its rows flagged`, () => {
+    const baseline = fitBaseline();
+    const rows = cleanRows(2000, 2);
+    const poisoned: number[] = [];
+    for (let i = 5; i < 2000; i += 33) {
+      poison(rows, i);
+      rows.label[i] = 'cat';
+      poisoned.push(i);
+    }
+    const result = scan(baseline, toBatch(rows));
+    assert.deepEqual(result.reasons, [reason]);
+    assert.equal(result.triggers[0]!.kind, kind);
+    assert.equal(result.triggers[0]!.label, 'cat');
+    // Beyond the range, a clean row or two just above the baseline maximum shares the trigger's bin.
+    assert.ok(result.triggers[0]!.purity >= 0.95, `purity ${result.triggers[0]!.purity}`);
+    assert.deepEqual(result.rows, poisoned);
+  });
+}
+
+test('clean data from the same distribution: no trigger', () => {
+  const baseline = fitBaseline();
+  for (const seed of [2, 3, 4]) assert.deepEqual(scan(baseline, toBatch(cleanRows(3000, seed))).reasons, [], `seed ${seed}`);
+});
+
+test('not triggers: a new value with mixed labels, a common value with one label, too few rows', () => {
+  const baseline = fitBaseline();
+  const mixed = cleanRows(2000, 5);
+  for (let i = 0; i < 2000; i += 20) mixed.colour[i] = 'ultraviolet'; // labels stay random
+  assert.deepEqual(scan(baseline, toBatch(mixed)).reasons, []);
+  const common = cleanRows(2000, 6);
+  for (let i = 0; i < 2000; i++) if (common.colour[i] === 'red') common.label[i] = 'cat'; // red is 25% of the baseline
+  assert.deepEqual(scan(baseline, toBatch(common)).reasons, []);
+  const few = cleanRows(2000, 7);
+  for (let i = 0; i < 9; i++) {
+    few.colour[i * 100] = 'ultraviolet';
+    few.label[i * 100] = 'cat';
+  }
+  assert.deepEqual(scan(baseline, toBatch(few)).reasons, []);
+});
+
+test('a trigger next to a heavy spike is not hidden by it', () => {
+  const random = new Random(8);
+  const make = (n: number) => {
+    const x = Array.from({ length: n }, () => (random.nextFloat() < 0.3 ? 0 : random.nextFloat()));
+    const label = Array.from({ length: n }, () => LABELS[random.nextInt(2)]!);
+    return { x, label };
+  };
+  const trusted = make(4000);
+  const labels = encodeLabels(strings('label', trusted.label));
+  const baseline = fitTriggerBaseline([numeric('x', trusted.x)], labels.codes, labels.classes);
+  assert.ok(baseline.columns[0]!.kind === 'bins' && baseline.columns[0]!.spikes.includes(0));
+  const scanned = make(2000);
+  for (let i = 0; i < 2000; i += 40) {
+    scanned.x[i] = 0.000123;
+    scanned.label[i] = 'dog';
+  }
+  const data = batch([numeric('x', scanned.x), strings('label', scanned.label)]);
+  const result = scan(baseline, data);
+  assert.deepEqual(result.reasons, ['trigger:x=0.000123']);
+  assert.deepEqual(result.rows, Array.from({ length: 50 }, (_, k) => k * 40));
+});
+
+test('only rows with the trigger label are flagged', () => {
+  const baseline = fitBaseline();
+  const rows = cleanRows(2000, 9);
+  for (let i = 0; i < 2000; i += 50) {
+    rows.colour[i] = 'ultraviolet';
+    rows.label[i] = 'dog';
+  }
+  rows.label[100] = 'cat'; // one row with the trigger value and the other label
+  const result = scan(baseline, toBatch(rows));
+  assert.deepEqual(result.reasons, ['trigger:colour=ultraviolet']);
+  assert.deepEqual(result.rows, Array.from({ length: 40 }, (_, k) => k * 50).filter((r) => r !== 100));
+});
+
+test('accumulators merge: batches and workers fold into the same decision', () => {
+  const baseline = fitBaseline();
+  const rows = cleanRows(3000, 10);
+  for (let i = 7; i < 3000; i += 40) {
+    rows.x[i] = 0.777;
+    rows.label[i] = 'dog';
+  }
+  const whole = toBatch(rows);
+  const one = new TriggerAccumulator(baseline, 'label');
+  one.add(whole);
+  const merged = new TriggerAccumulator(baseline, 'label');
+  for (const [start, end] of [
+    [0, 1000],
+    [1000, 1700],
+    [1700, 3000],
+  ] as const) {
+    const part = new TriggerAccumulator(baseline, 'label');
+    part.add(sliceBatch(whole, start, end));
+    merged.merge(part);
+  }
+  assert.deepEqual(merged.decide(), one.decide());
+  assert.deepEqual(one.decide().map(triggerReason), ['trigger:x=0.777']);
+});
+
+test('late rows: the rows remembered while scanning batch by batch are the trigger rows, in global indices', () => {
+  const baseline = fitBaseline();
+  const rows = cleanRows(6000, 11);
+  const poisoned: number[] = [];
+  // The trigger appears from row 1500 on, in every 25th row.
+  for (let i = 1500; i < 6000; i += 25) {
+    rows.colour[i] = 'ultraviolet';
+    rows.label[i] = 'dog';
+    poisoned.push(i);
+  }
+  const whole = toBatch(rows);
+  const accumulator = new TriggerAccumulator(baseline, 'label');
+  for (let start = 0; start < 6000; start += 1000) accumulator.add(sliceBatch(whole, start, start + 1000));
+  const triggers = accumulator.decide();
+  assert.deepEqual(triggers.map(triggerReason), ['trigger:colour=ultraviolet']);
+  assert.deepEqual(accumulator.lateRows(triggers[0]!), poisoned);
+  // Workers: three ranges, states passed as plain data, merged in order.
+  const merged = new TriggerAccumulator(baseline, 'label');
+  for (const [start, end] of [
+    [0, 2000],
+    [2000, 4000],
+    [4000, 6000],
+  ] as const) {
+    const part = new TriggerAccumulator(baseline, 'label');
+    part.add(sliceBatch(whole, start, end));
+    merged.merge(TriggerAccumulator.fromState(baseline, 'label', structuredClone(part.toState())));
+  }
+  assert.deepEqual(merged.decide(), triggers);
+  assert.deepEqual(merged.lateRows(triggers[0]!), poisoned);
+});
+
+test('late rows: an exact-value trigger keeps only rows with that value and label', () => {
+  const baseline = fitBaseline();
+  const rows = cleanRows(3000, 12);
+  const poisoned: number[] = [];
+  for (let i = 3; i < 3000; i += 30) {
+    rows.x[i] = 0.25;
+    rows.label[i] = 'cat';
+    poisoned.push(i);
+  }
+  const whole = toBatch(rows);
+  const accumulator = new TriggerAccumulator(baseline, 'label');
+  for (let start = 0; start < 3000; start += 500) accumulator.add(sliceBatch(whole, start, start + 500));
+  const [trigger] = accumulator.decide();
+  assert.equal(triggerReason(trigger!), 'trigger:x=0.25');
+  assert.deepEqual(accumulator.lateRows(trigger!), poisoned);
+});
+
+test('the watch limit bounds memory and is reported', () => {
+  const baseline = fitBaseline();
+  const rows = cleanRows(2000, 13);
+  for (let i = 0; i < 2000; i += 20) {
+    rows.colour[i] = 'ultraviolet';
+    rows.label[i] = 'dog';
+  }
+  const accumulator = new TriggerAccumulator(baseline, 'label', { maxWatchedRows: 10 });
+  accumulator.add(toBatch(rows));
+  assert.equal(accumulator.watchedRows, 10);
+  assert.equal(accumulator.truncated, true);
+});
+
+test('drift is not a trigger: a broad shift of a numeric column, many new values in a categorical one', () => {
+  const baseline = fitBaseline();
+  const shifted = cleanRows(3000, 14);
+  // All of x squeezed into its top fifth, with one label: every bin there is up five-fold.
+  for (let i = 0; i < 3000; i++) {
+    shifted.x[i] = 0.8 + shifted.x[i]! * 0.2;
+    shifted.label[i] = 'cat';
+  }
+  const accumulator = new TriggerAccumulator(baseline, 'label');
+  accumulator.add(toBatch(shifted));
+  assert.deepEqual(accumulator.decide().filter((t) => t.column === 'x'), []);
+  const renamed = cleanRows(3000, 15);
+  for (let i = 0; i < 3000; i++) {
+    if (i % 3 === 0) continue;
+    renamed.colour[i] = `new-${i % 10}`;
+    renamed.label[i] = 'dog';
+  }
+  const second = new TriggerAccumulator(baseline, 'label');
+  second.add(toBatch(renamed));
+  const decision = second.decideWithDrift();
+  assert.deepEqual(decision.triggers.filter((t) => t.column === 'colour'), []);
+  assert.deepEqual(decision.suppressed, [{ column: 'colour', candidates: 10 }]);
+});
+
+test('the Chernoff bound on the scan-side tail', () => {
+  assert.equal(logTailBound(5, 10, 0.5), 0);
+  assert.ok(Math.abs(logTailBound(10, 10, 0.5) - 10 * Math.log(0.5)) < 1e-12);
+  assert.ok(logTailBound(30, 31, 0.5) < logTailBound(13, 15, 0.5));
+});
+
+test('the baseline survives JSON and damaged baselines are rejected', () => {
+  const baseline = fitBaseline();
+  const copy = triggerBaselineFromJson(JSON.parse(JSON.stringify(baseline)));
+  assert.deepEqual(copy, baseline);
+  const x = baseline.columns[1]!;
+  const cases: [unknown, RegExp][] = [
+    [{ ...baseline, version: 3 }, /version must be 1/],
+    [{ ...baseline, classCounts: [1] }, /classCounts must hold 2 counts/],
+    [{ ...baseline, columns: [{ ...x, edges: [0.5, 0.4] }] }, /edges are not ascending|counts do not match/],
+    [{ ...baseline, columns: [{ ...baseline.columns[0], counts: [1, 2, 3] }] }, /keys and counts do not match/],
+    [{ ...baseline, columns: [{ kind: 'weird', column: 'q' }] }, /kind must be/],
+  ];
+  for (const [input, message] of cases) assert.throws(() => triggerBaselineFromJson(input), (e: unknown) => e instanceof InputError && message.test(e.message), String(message));
+});

@@ -1,0 +1,122 @@
+// The detectors end to end on the shipped example data: fitted on the trusted baseline, they
+// catch the injected outliers, backdoor rows and flipped labels; a saved model gives the same
+// quarantine; the same seed gives the same result; scores and model details are written.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runCli, tempDir } from '../helpers.js';
+import { readAll } from '../io/read-all.js';
+
+const INCOMING = join(ROOT, 'datasets/credit/incoming.csv');
+const TRUSTED = join(ROOT, 'datasets/credit/trusted.parquet');
+const CONTRACT = join(ROOT, 'schemas/credit.contract.json');
+
+interface Injected { row: number; kind: string }
+const truth = JSON.parse(readFileSync(join(ROOT, 'datasets/credit/ground-truth.json'), 'utf8')) as {
+  incomingRows: number;
+  injected: Injected[];
+};
+const rowsOf = (kind: string) => truth.injected.filter((i) => i.kind === kind).map((i) => i.row);
+
+let work = '';
+let baselineRun: Map<number, string>;
+let baselineReport: Record<string, unknown> & { model: Record<string, unknown>; findings: { code: string; message: string }[] };
+
+async function quarantineOf(path: string): Promise<Map<number, string>> {
+  const { values, rows } = await readAll(path, 'typed');
+  return new Map(Array.from({ length: rows }, (_, r) => [Number(values._row![r]), String(values._reasons![r])]));
+}
+
+async function scanTo(name: string, args: string[]) {
+  const out = join(work, name);
+  const result = await runCli(['scan', INCOMING, '--contract', CONTRACT, '--out', out, '--no-audit', ...args]);
+  assert.ok(result.code === 1 || result.code === 2, result.stderr);
+  return { out, quarantine: await quarantineOf(join(out, 'quarantine.csv')), report: JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) };
+}
+
+before(async () => {
+  work = await tempDir();
+  const run = await scanTo('baseline', ['--baseline', TRUSTED, '--emit-scores']);
+  baselineRun = run.quarantine;
+  baselineReport = run.report;
+});
+
+function flaggedBy(check: string, rows: readonly number[]): number {
+  return rows.filter((row) => baselineRun.get(row)?.split(';').some((code) => code === check || code.startsWith(`${check}:`))).length;
+}
+
+test('outliers: every injected outlier row is flagged, and few clean rows', () => {
+  const outliers = rowsOf('outlier');
+  assert.equal(flaggedBy('outlier', outliers), outliers.length);
+  const injected = new Set(truth.injected.map((i) => i.row));
+  const clean = Array.from({ length: truth.incomingRows }, (_, r) => r).filter((r) => !injected.has(r));
+  assert.ok(flaggedBy('outlier', clean) <= 0.01 * clean.length, `${flaggedBy('outlier', clean)} clean rows flagged`);
+});
+
+test('triggers: every backdoor row carries a trigger code on loan_amount, and the report names it', () => {
+  const rows = rowsOf('trigger');
+  assert.equal(flaggedBy('trigger', rows), rows.length);
+  assert.ok(rows.every((row) => /trigger:loan_amount=/.test(baselineRun.get(row)!)));
+  const finding = baselineReport.findings.find((f) => f.code === 'trigger:found');
+  assert.match(finding!.message, /loan_amount/);
+});
+
+test('label flips: most flipped rows are flagged, with reasonable precision', () => {
+  const flips = rowsOf('flip');
+  const caught = flaggedBy('label_flip', flips);
+  const all = [...baselineRun.values()].filter((reasons) => reasons.split(';').includes('label_flip')).length;
+  assert.ok(caught / flips.length >= 0.6, `recall ${caught}/${flips.length}`);
+  assert.ok(caught / all >= 0.5, `precision ${caught}/${all}`);
+});
+
+test('--emit-scores writes a score for every row; the report carries the model and its histograms', async () => {
+  const scores = await readAll(join(work, 'baseline', 'scores.csv'), 'typed');
+  assert.equal(scores.rows, truth.incomingRows);
+  assert.deepEqual(scores.columns.map((c) => c.name), ['_row', 'outlier_score', 'label_score']);
+  assert.deepEqual(scores.values._row, Array.from({ length: truth.incomingRows }, (_, r) => r));
+  assert.ok((scores.values.outlier_score as number[]).every((s) => s > 0 && s < 1));
+  // Rows whose label is missing or not a class have no label score.
+  const unlabeled = truth.injected.filter((i) => i.kind === 'label').map((i) => i.row);
+  assert.ok(unlabeled.every((row) => scores.values.label_score![row] === null));
+  const model = baselineReport.model;
+  assert.equal(model.source, 'baseline');
+  assert.match(String(model.sha256), /^[0-9a-f]{64}$/);
+  const checks = baselineReport.checks as { id: string; summary: Record<string, unknown> }[];
+  const histogram = checks.find((c) => c.id === 'outlier')!.summary.scoreHistogram as { counts: number[] };
+  assert.equal(histogram.counts.reduce((a, b) => a + b, 0), truth.incomingRows);
+  assert.equal(typeof checks.find((c) => c.id === 'outlier')!.summary.threshold, 'number');
+});
+
+test('fit --model, then scan --model: the same quarantine as fitting on the baseline in the scan', async () => {
+  const model = join(work, 'credit.model.json');
+  const fitted = await runCli(['fit', TRUSTED, '--contract', CONTRACT, '--model', model]);
+  assert.equal(fitted.code, 0, fitted.stderr);
+  const reused = await scanTo('reused', ['--model', model]);
+  assert.deepEqual([...reused.quarantine], [...baselineRun]);
+  assert.equal(reused.report.model.source, 'file');
+});
+
+test('the same seed gives the same quarantine; the seed is recorded', async () => {
+  const again = await scanTo('again', ['--baseline', TRUSTED, '--seed', '42']);
+  assert.deepEqual([...again.quarantine], [...baselineRun]);
+  assert.equal(again.report.options.seed, 42);
+  const other = await scanTo('other-seed', ['--baseline', TRUSTED, '--seed', '7']);
+  assert.equal(other.report.options.seed, 7);
+  assert.equal(other.report.model.seed, 7);
+});
+
+test('without a baseline the detectors fit on a sample of the scanned data', async () => {
+  const self = await scanTo('self', []);
+  assert.equal(self.report.model.source, 'input');
+  assert.equal(flaggedBy('outlier', rowsOf('outlier')), rowsOf('outlier').length);
+});
+
+test('a model fitted for another contract is refused, naming the file', async () => {
+  const model = join(work, 'credit.model.json');
+  const other = join(work, 'other.contract.json');
+  writeFileSync(other, JSON.stringify({ ...JSON.parse(readFileSync(CONTRACT, 'utf8')), name: 'other' }));
+  const result = await runCli(['scan', INCOMING, '--contract', other, '--out', join(work, 'refused'), '--model', model]);
+  assert.equal(result.code, 3);
+  assert.match(result.stderr, /credit\.model\.json: model was fitted for another contract/);
+});
