@@ -42,8 +42,8 @@ export interface Report {
   /** Why the verdict is what it is, one sentence each. */
   readonly verdictReasons: readonly string[];
   readonly exitCode: number;
-  /** Hashing the input; reading, checking and writing it (one pass); everything. */
-  readonly timings: { readonly hashMs: number; readonly scanMs: number; readonly totalMs: number };
+  /** Wall time of the whole scan (the input is hashed alongside). */
+  readonly timings: { readonly totalMs: number };
   readonly outputs: { readonly clean: string; readonly quarantine: string; readonly reportMarkdown: string };
   /** Sections added by later stages (detectors, provenance, per-source breakdowns). */
   readonly [section: string]: unknown;

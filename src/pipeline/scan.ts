@@ -18,7 +18,7 @@ import { applyContractTypes } from '../contract/coerce.js';
 import type { LoadedContract } from '../contract/load.js';
 import { OutputSet } from '../io/atomic.js';
 import { countRows } from '../io/count.js';
-import { hashFile } from '../io/file-hash.js';
+import { hashFileInBackground } from '../io/file-hash.js';
 import { extensionOf, type Format } from '../io/formats.js';
 import { openSource, type RowRange } from '../io/source.js';
 import type { InputShape } from '../core/check.js';
@@ -75,8 +75,8 @@ export interface ScanPlan {
   readonly seed: number;
   readonly shape: InputShape;
   readonly outFormat: Format;
-  readonly sha256: string;
-  readonly bytes: number;
+  /** The input's sha256 and size, computed in the background. */
+  readonly hashing: Promise<{ readonly sha256: string; readonly bytes: number }>;
   readonly definitions: readonly CheckDefinition[];
   /** Dataset-level findings known before any row is read (provenance, a missing column). */
   readonly findings: readonly DatasetFinding[];
@@ -89,7 +89,6 @@ export interface ScanPlan {
   readonly model?: FittedModel;
   readonly modelSource?: 'given' | 'file' | 'baseline' | 'input';
   readonly startedAt: number;
-  readonly hashMs: number;
 }
 
 export interface PlanOptions {
@@ -105,10 +104,12 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
   const source = await openSource(options.input, 'raw');
   const shape = source.shape;
   await source.close();
-  const { sha256, bytes } = planOptions.sha256
-    ? { sha256: planOptions.sha256, bytes: 0 }
-    : await hashFile(options.input);
-  const hashMs = performance.now() - startedAt;
+  // The input is hashed on another thread while it is read; the replay memory needs the hash
+  // as the dataset's id before any row is checked.
+  const hashing = planOptions.sha256
+    ? Promise.resolve({ sha256: planOptions.sha256, bytes: 0 })
+    : hashFileInBackground(options.input);
+  hashing.catch(() => undefined);
   const findings: DatasetFinding[] = planOptions.provenance === false ? [] : await provenanceFindings({
     provenance: contract.provenance,
     contractDir: dirname(options.contract.path),
@@ -118,7 +119,7 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
   });
   const definitions: CheckDefinition[] = selectChecks(options.checks);
   const memory = options.memory ? await FileReplayStore.open(options.memory) : undefined;
-  if (memory) definitions.push(replayCheck({ store: memory, datasetId: sha256 }));
+  if (memory) definitions.push(replayCheck({ store: memory, datasetId: (await hashing).sha256 }));
   const seed = options.seed ?? DEFAULT_SEED;
   const { model, modelSource } = definitions.some((d) => d.meta.needsModel)
     ? await resolveModel(options, seed)
@@ -126,7 +127,7 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
   const context = contextOf(options, shape, seed, false, model);
   findings.push(...definitions.flatMap((d) => d.create(context).begin?.() ?? []));
   return {
-    options, seed, shape, sha256, bytes, definitions, findings, memory, startedAt, hashMs, model, modelSource,
+    options, seed, shape, hashing, definitions, findings, memory, startedAt, model, modelSource,
     outFormat: options.format ?? shape.format as Format,
     heldCodes: findings.filter((f) => f.holdAllRows).map((f) => f.code),
     flagsAtEnd: definitions.some((d) => d.meta.flagsAtEnd === true),
@@ -402,7 +403,8 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
       throw new Error(`routing lost rows: ${rows} read, ${router.cleanRows} clean + ${router.quarantineRows} quarantined`);
     }
     const findings = [...plan.findings, ...ends.flatMap((e) => e.findings ?? [])];
-    const report = buildReport(plan, quarantine, ends, checkOf, findings, rows, router.cleanRows, sources, names);
+    const hash = await plan.hashing;
+    const report = buildReport(plan, hash, quarantine, ends, checkOf, findings, rows, router.cleanRows, sources, names);
     const reportText = `${JSON.stringify(report, null, 2)}\n`;
     await writeFile(outputs.tempPath(names.reportMarkdown), reportMarkdown(report));
     await writeFile(outputs.tempPath(names.report), reportText);
@@ -411,7 +413,7 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
     if (options.auditLog) {
       await appendAuditRecord(options.auditLog, {
         toolVersion: TOOL_VERSION,
-        inputSha256: plan.sha256,
+        inputSha256: hash.sha256,
         contractSha256: options.contract.sha256,
         modelSha256: plan.model?.sha256 ?? null,
         reportSha256: sha256Of(reportText),
@@ -428,6 +430,7 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
 
 function buildReport(
   plan: ScanPlan,
+  hash: { readonly sha256: string; readonly bytes: number },
   quarantine: Quarantine,
   ends: readonly CheckEnd[],
   checkOf: (code: string) => number,
@@ -470,7 +473,7 @@ function buildReport(
     tool: { name: 'datawarden', version: TOOL_VERSION },
     createdAt: new Date().toISOString(),
     input: {
-      path: options.input, format: plan.shape.format, sha256: plan.sha256, bytes: plan.bytes, rows,
+      path: options.input, format: plan.shape.format, sha256: hash.sha256, bytes: hash.bytes, rows,
       declaredRows: plan.shape.declaredRows, columns: plan.shape.columns,
     },
     contract: { name: contract.name, path: options.contract.path, sha256: options.contract.sha256 },
@@ -483,11 +486,7 @@ function buildReport(
     verdict,
     verdictReasons,
     exitCode: EXIT_CODES[verdict],
-    timings: {
-      hashMs: Math.round(plan.hashMs),
-      scanMs: Math.round(totalMs - plan.hashMs),
-      totalMs: Math.round(totalMs),
-    },
+    timings: { totalMs: Math.round(totalMs) },
     outputs: { clean: names.clean, quarantine: names.quarantine, reportMarkdown: names.reportMarkdown },
     sources: sources.toJSON(),
     ...(options.manifest ? { provenance: { manifest: options.manifest } } : {}),

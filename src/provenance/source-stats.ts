@@ -118,12 +118,31 @@ export class SourceStats {
       }
       return lastEntry;
     };
+    // Labels are tallied by their raw value first and turned into keys once per batch: a label
+    // takes few values, and making its text key row by row would dominate the loop.
+    const tallies = new Map<Entry, Map<string | number, [rows: number, held: number, row: number]>>();
+    const labelValid = labelColumn?.valid ?? null;
+    const labelBad = labelColumn?.bad ?? null;
     for (let row = 0; row < batch.rowCount; row++) {
       const entry = entryAt(row);
       const held = quarantined !== null && quarantined[row] === 1 ? 1 : 0;
       entry.rows++;
       entry.quarantined += held;
-      if (labelColumn) addLabel(entry.labels, cellKey(labelColumn, row), 1, held);
+      if (!labelColumn) continue;
+      let tally = tallies.get(entry);
+      if (!tally) tallies.set(entry, (tally = new Map()));
+      const missing = (labelValid !== null && labelValid[row] !== 1) || (labelBad !== null && labelBad[row] === 1);
+      const raw = missing ? NULL_KEY : (labelColumn.values[row] as string | number);
+      const counts = tally.get(raw);
+      if (counts) {
+        counts[0]++;
+        counts[1] += held;
+      } else {
+        tally.set(raw, [1, held, row]);
+      }
+    }
+    for (const [entry, tally] of tallies) {
+      for (const [raw, [rows, held, row]] of tally) addLabel(entry.labels, raw === NULL_KEY ? NULL_KEY : cellKey(labelColumn!, row), rows, held);
     }
     for (const hit of hits) addCount(entryAt(hit.row).reasons, hit.code, 1);
   }
