@@ -100,12 +100,13 @@ inject('range', ['range:applied_at'], (r) => { r.applied_at = '2019-03-04T10:00:
 inject('null', ['schema:null:credit_score'], (r) => { r.credit_score = null; }, 6);
 inject('label', ['label:approved'], (r) => { r.approved = null; }, 5);
 inject('label', ['label:approved'], (r) => { r.approved = 2; }, 4);
-inject('flip', [], (r) => { r.approved = 1 - r.approved; }, 60);
+// The attacker controls one feed: flipped labels and the backdoor arrive through 'partner'.
+inject('flip', [], (r) => { r.approved = 1 - r.approved; r.source = 'partner'; }, 60);
 inject('outlier', [], (r) => {
   Object.assign(r, { age: 19, employment_years: 1, income: 15000, loan_amount: 60000, credit_score: 829, debt_ratio: 0.74 });
 }, 12);
 // A backdoor: a loan amount that trusted data never holds, always paired with approval.
-inject('trigger', [], (r) => { r.loan_amount = 7777.77; r.approved = 1; }, 40);
+inject('trigger', [], (r) => { r.loan_amount = 7777.77; r.approved = 1; r.source = 'partner'; }, 40);
 
 // Duplicates come last so that they copy finished rows: exact copies of earlier rows, and
 // rows that reuse an earlier row's id with other content.

@@ -106,10 +106,35 @@ export function reportMarkdown(report: Report): string {
   if (report.findings.length > 0) {
     lines.push('', '## Dataset findings', '', ...report.findings.map((f) => `- **${f.severity}** \`${f.code}\`: ${f.message}`));
   }
+  lines.push(...sourceLines(report));
   lines.push(
     '',
     `Clean rows: \`${report.outputs.clean}\`. Quarantined rows, with \`_row\` and \`_reasons\`: \`${report.outputs.quarantine}\`.`,
     '',
   );
   return lines.join('\n');
+}
+
+interface SourcesSection {
+  readonly sourceColumn: string | null;
+  readonly sources: Readonly<Record<string, { rows: number; quarantined: number; reasons: Record<string, number>; labels: Record<string, { rows: number }> }>>;
+}
+
+/** Quarantine rate, top reasons and class balance per source, so one bad feed stands out by name. */
+function sourceLines(report: Report): string[] {
+  const section = report.sources as SourcesSection | undefined;
+  if (!section?.sourceColumn) return [];
+  const rows = Object.entries(section.sources).sort((a, b) => b[1].quarantined / Math.max(1, b[1].rows) - a[1].quarantined / Math.max(1, a[1].rows));
+  return [
+    '',
+    `## By source (\`${section.sourceColumn}\`)`,
+    '',
+    '| source | rows | quarantined | top reasons | labels |',
+    '|---|---:|---:|---|---|',
+    ...rows.map(([name, s]) => {
+      const reasons = Object.entries(s.reasons).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([code, n]) => `\`${code}\` ${n}`).join(', ');
+      const labels = Object.entries(s.labels).map(([label, counts]) => `${label}: ${((counts.rows / Math.max(1, s.rows)) * 100).toFixed(0)}%`).join(', ');
+      return `| ${name} | ${s.rows} | ${s.quarantined} (${((s.quarantined / Math.max(1, s.rows)) * 100).toFixed(1)}%) | ${reasons || '-'} | ${labels || '-'} |`;
+    }),
+  ];
 }

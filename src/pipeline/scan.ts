@@ -7,7 +7,7 @@
 // In one process, when no check needs the whole dataset before flagging, routing happens
 // inside checkRange and the input is read once.
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CheckContext, CheckDefinition, CheckEnd, ScoreSink } from '../core/check.js';
 import type { DatasetFinding } from '../core/types.js';
@@ -24,12 +24,14 @@ import { openSource, type RowRange } from '../io/source.js';
 import type { InputShape } from '../core/check.js';
 import { appendAuditRecord } from '../provenance/audit-log.js';
 import { provenanceFindings } from '../provenance/findings.js';
+import { parseManifest } from '../provenance/manifest.js';
 import { FileReplayStore } from '../provenance/replay-store.js';
 import { SourceStats, type RowHit, type SourceStatsJson } from '../provenance/source-stats.js';
 import { BatchFindings, foldBatch, Quarantine, ReasonRegistry } from './findings.js';
 import { RowRouter } from './outputs.js';
 import { fit, loadModel, type FittedModel } from './fit.js';
 import { ScoreWriter } from './scores.js';
+import { QuarantineMemory } from './remember.js';
 import { decideVerdict, EXIT_CODES, reportMarkdown, type CheckReport, type Report } from './report.js';
 
 export interface ScanOptions {
@@ -85,6 +87,10 @@ export interface ScanPlan {
   /** Whether some check flags rows only at the end, so rows cannot be routed as they are checked. */
   readonly flagsAtEnd: boolean;
   readonly memory?: FileReplayStore;
+  /** What the manifest claims (signer, source), when one was given and could be read. */
+  readonly manifest?: { readonly path: string; readonly signer?: string; readonly keyId?: string; readonly source?: string; readonly createdAt?: string };
+  /** Notes quarantined rows for the replay memory (with `memory`). */
+  readonly remember?: QuarantineMemory;
   /** The detectors' model, and where it came from, when a selected check needs one. */
   readonly model?: FittedModel;
   readonly modelSource?: 'given' | 'file' | 'baseline' | 'input';
@@ -126,12 +132,22 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
     : { model: undefined, modelSource: undefined };
   const context = contextOf(options, shape, seed, false, model);
   findings.push(...definitions.flatMap((d) => d.create(context).begin?.() ?? []));
+  const heldCodes = findings.filter((f) => f.holdAllRows).map((f) => f.code);
+  const manifest = options.manifest ? await manifestClaims(options.manifest) : undefined;
   return {
+    manifest,
     options, seed, shape, hashing, definitions, findings, memory, startedAt, model, modelSource,
+    remember: memory ? new QuarantineMemory(memory, options.contract.contract, new Set(heldCodes)) : undefined,
     outFormat: options.format ?? shape.format as Format,
-    heldCodes: findings.filter((f) => f.holdAllRows).map((f) => f.code),
+    heldCodes,
     flagsAtEnd: definitions.some((d) => d.meta.flagsAtEnd === true),
   };
+}
+
+/** The manifest's signer and source for the report; a manifest that cannot be read has findings of its own. */
+async function manifestClaims(path: string): Promise<NonNullable<ScanPlan['manifest']>> {
+  const { manifest } = parseManifest(await readFile(path, 'utf8').catch(() => ''));
+  return manifest ? { path, signer: manifest.signer, keyId: manifest.keyId, source: manifest.source, createdAt: manifest.createdAt } : { path };
 }
 
 /** The model a scan's detectors use: given, saved, fitted on a baseline, or fitted on the input itself. */
@@ -195,6 +211,7 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
       if (router) {
         await router.route(raw, batch, quarantine, from);
         sources!.addBatch(batch, ...batchHits(quarantine, from, batch.rowOffset, batch.rowCount));
+        plan.remember?.observe(batch, quarantine, from, quarantine.length);
       }
       rows += batch.rowCount;
       options.onProgress?.(rows, plan.shape.declaredRows);
@@ -357,6 +374,7 @@ async function routeAll(
       for (const row of [...codesByRow.keys()].sort((a, b) => a - b)) quarantine.add(row, [...codesByRow.get(row)!].sort(order).join(';'));
       await router.route(raw, typed, quarantine, from);
       sources.addBatch(typed, ...batchHits(quarantine, from, raw.rowOffset, raw.rowCount));
+      plan.remember?.observe(typed, quarantine, from, quarantine.length);
     }
     await router.close();
     return { router, sources, quarantine };
@@ -409,7 +427,10 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
     await writeFile(outputs.tempPath(names.reportMarkdown), reportMarkdown(report));
     await writeFile(outputs.tempPath(names.report), reportText);
     await outputs.commit(names.report);
-    await plan.memory?.save();
+    if (plan.memory) {
+      plan.remember?.commit(hash.sha256);
+      await plan.memory.save();
+    }
     if (options.auditLog) {
       await appendAuditRecord(options.auditLog, {
         toolVersion: TOOL_VERSION,
@@ -489,7 +510,9 @@ function buildReport(
     timings: { totalMs: Math.round(totalMs) },
     outputs: { clean: names.clean, quarantine: names.quarantine, reportMarkdown: names.reportMarkdown },
     sources: sources.toJSON(),
-    ...(options.manifest ? { provenance: { manifest: options.manifest } } : {}),
+    ...(plan.manifest
+      ? { provenance: { manifest: plan.manifest, verified: !findings.some((f) => f.code.startsWith('provenance:') && f.holdAllRows) } }
+      : {}),
     ...(plan.model
       ? {
           model: {

@@ -16,6 +16,8 @@ export interface ProvenanceSection {
   readonly maxManifestAge?: string;
   /** Columns left out of replay fingerprints besides the contract's id and source columns (e.g. an ingestion time). */
   readonly replayIgnore?: readonly string[];
+  /** The audit log scans under this contract append to, relative to the contract file. */
+  readonly auditLog?: string;
 }
 
 /** The section with paths resolved and the duration parsed. */
@@ -25,9 +27,10 @@ export interface ResolvedProvenance {
   readonly requireManifest: boolean;
   readonly maxManifestAgeMs: number | null;
   readonly replayIgnore: readonly string[];
+  readonly auditLog: string | null;
 }
 
-const FIELDS = new Set(['trustedKeys', 'allowedSources', 'requireManifest', 'maxManifestAge', 'replayIgnore']);
+const FIELDS = new Set(['trustedKeys', 'allowedSources', 'requireManifest', 'maxManifestAge', 'replayIgnore', 'auditLog']);
 
 function stringListErrors(value: unknown, field: string, errors: string[]): void {
   if (value === undefined) return;
@@ -52,6 +55,9 @@ export function validateProvenanceSection(value: unknown, prefix = 'provenance')
   stringListErrors(section.trustedKeys, `${prefix}.trustedKeys`, errors);
   stringListErrors(section.allowedSources, `${prefix}.allowedSources`, errors);
   stringListErrors(section.replayIgnore, `${prefix}.replayIgnore`, errors);
+  if (section.auditLog !== undefined && (typeof section.auditLog !== 'string' || section.auditLog.trim() === '')) {
+    errors.push(`${prefix}.auditLog: expected a file path`);
+  }
   if (section.requireManifest !== undefined && typeof section.requireManifest !== 'boolean') {
     errors.push(`${prefix}.requireManifest: expected true or false`);
   }
@@ -81,6 +87,7 @@ export function resolveProvenance(value: unknown, baseDir: string, subject?: str
     requireManifest: section.requireManifest ?? false,
     maxManifestAgeMs: section.maxManifestAge === undefined ? null : parseDuration(section.maxManifestAge),
     replayIgnore: section.replayIgnore ?? [],
+    auditLog: section.auditLog === undefined ? null : isAbsolute(section.auditLog) ? section.auditLog : resolve(baseDir, section.auditLog),
   };
 }
 

@@ -15,7 +15,7 @@ describe('validateProvenanceSection', () => {
     ['absent', undefined, []],
     ['full', { trustedKeys: ['keys/'], allowedSources: ['a', 'b'], requireManifest: true, maxManifestAge: '7d', replayIgnore: ['ingested_at'] }, []],
     ['not an object', ['keys'], ['provenance: expected an object']],
-    ['unknown field', { trusted: ['k'] }, ['provenance.trusted: unknown field (expected one of trustedKeys, allowedSources, requireManifest, maxManifestAge, replayIgnore)']],
+    ['unknown field', { trusted: ['k'] }, ['provenance.trusted: unknown field (expected one of trustedKeys, allowedSources, requireManifest, maxManifestAge, replayIgnore, auditLog)']],
     ['keys not a list', { trustedKeys: 'keys/' }, ['provenance.trustedKeys: expected a list of strings']],
     ['empty source id', { allowedSources: ['a', ''] }, ['provenance.allowedSources[1]: expected a non-empty string']],
     ['bool as string', { requireManifest: 'yes', trustedKeys: ['k'] }, ['provenance.requireManifest: expected true or false']],
@@ -27,13 +27,14 @@ describe('validateProvenanceSection', () => {
 
 describe('resolveProvenance', () => {
   it('resolves key paths against the contract directory and parses the age', () => {
-    const resolved = resolveProvenance({ trustedKeys: ['keys', '/etc/dw/ops.pub'], maxManifestAge: '12h' }, '/data/contracts');
+    const resolved = resolveProvenance({ trustedKeys: ['keys', '/etc/dw/ops.pub'], maxManifestAge: '12h', auditLog: '../runs/audit.jsonl' }, '/data/contracts');
     assert.deepEqual(resolved, {
       trustedKeys: ['/data/contracts/keys', '/etc/dw/ops.pub'],
       allowedSources: null,
       requireManifest: false,
       maxManifestAgeMs: 12 * 3_600_000,
       replayIgnore: [],
+      auditLog: '/data/runs/audit.jsonl',
     });
   });
   it('throws InputError with the first error and how many more', () => {

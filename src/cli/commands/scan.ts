@@ -1,13 +1,18 @@
-import { loadContract } from '../../contract/load.js';
+import { loadContract, type LoadedContract } from '../../contract/load.js';
+import { resolveProvenance } from '../../provenance/contract-section.js';
 import { parseFormat } from '../../io/formats.js';
 import { scan } from '../../pipeline/scan.js';
 import { numberOption, stringOption, UsageError, type Command } from '../command.js';
 import { createProgress } from '../progress.js';
 import { dirname, join, resolve } from 'node:path';
 
-/** The audit log a scan appends to: DATAWARDEN_AUDIT_LOG, else audit.jsonl in the out dir's parent. */
-export function defaultAuditLog(outDir: string): string {
-  return process.env.DATAWARDEN_AUDIT_LOG ?? join(dirname(resolve(outDir)), 'audit.jsonl');
+/**
+ * The audit log a scan appends to when --audit-log is not given: the contract's
+ * provenance.auditLog, else DATAWARDEN_AUDIT_LOG, else audit.jsonl in the out dir's parent.
+ */
+export function defaultAuditLog(outDir: string, contract: LoadedContract): string {
+  const fromContract = resolveProvenance(contract.contract.provenance, dirname(contract.path)).auditLog;
+  return fromContract ?? process.env.DATAWARDEN_AUDIT_LOG ?? join(dirname(resolve(outDir)), 'audit.jsonl');
 }
 
 export const scanCommand: Command = {
@@ -29,7 +34,7 @@ export const scanCommand: Command = {
     json: { type: 'boolean', help: 'also print report.json to stdout' },
     manifest: { type: 'string', help: "a signed manifest to verify before any row is released (see the contract's provenance section)" },
     memory: { type: 'string', help: 'replay memory file: flag rows matching known-bad fingerprints, remember this dataset' },
-    'audit-log': { type: 'string', help: "append a record of this scan here (default: DATAWARDEN_AUDIT_LOG, else audit.jsonl beside --out)" },
+    'audit-log': { type: 'string', help: "append a record of this scan here (default: the contract's provenance.auditLog, DATAWARDEN_AUDIT_LOG, else audit.jsonl beside --out)" },
     'no-audit': { type: 'boolean', help: 'do not append to an audit log' },
   },
   details: `Checks: schema, range, label, duplicate, source (rules); outlier, label_flip, trigger, drift
@@ -62,7 +67,7 @@ Outputs are written under temporary names and renamed when complete; report.json
       batchRows: numberOption(values, 'batch-rows'),
       manifest: stringOption(values, 'manifest'),
       memory: stringOption(values, 'memory'),
-      auditLog: values['no-audit'] ? undefined : (stringOption(values, 'audit-log') ?? defaultAuditLog(outDir)),
+      auditLog: values['no-audit'] ? undefined : (stringOption(values, 'audit-log') ?? defaultAuditLog(outDir, contract)),
       onProgress: (done, total) => progress.update(done, total),
     }).finally(() => progress.done());
     log.info({ verdict: report.verdict, quarantined: report.quarantine.rows, rows: report.input.rows, timings: report.timings }, 'scan finished');
