@@ -1,8 +1,8 @@
 // Outputs are written under temporary names in their final directory and renamed only when
 // every file is complete, so an interrupted run leaves nothing that looks finished.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 export class OutputSet {
   private readonly pending = new Map<string, string>(); // final name -> temp path
@@ -43,15 +43,42 @@ export class OutputSet {
   }
 }
 
-/** Writes one file atomically: temp name, then rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const { writeFile } = await import('node:fs/promises');
-  const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+export interface AtomicWriteOptions {
+  /** File mode for the new file (e.g. 0o600 for a private key). Default 0o644. */
+  readonly mode?: number;
+  /** Fail with EEXIST instead of replacing an existing file. */
+  readonly exclusive?: boolean;
+}
+
+/**
+ * Writes one file so that readers see either the old content or the whole new content: a
+ * temporary sibling, flushed to disk, then renamed over the target (or linked, when exclusive).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const mode = options.mode ?? 0o644;
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'wx', mode);
   try {
-    await writeFile(temp, data, mode === undefined ? undefined : { mode });
-    await rename(temp, path);
+    await handle.writeFile(data);
+    // The umask may have narrowed the mode; a private key must end up exactly 0600, never wider.
+    await handle.chmod(mode);
+    await handle.sync();
   } catch (error) {
-    await rm(temp, { force: true });
+    await handle.close();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    if (options.exclusive) {
+      // link() fails when the target exists, so two writers cannot both think they created it.
+      await link(temporary, path);
+      await unlink(temporary);
+    } else {
+      await rename(temporary, path);
+    }
+  } catch (error) {
+    await rm(temporary, { force: true });
     throw error;
   }
 }

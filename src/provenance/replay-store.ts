@@ -6,7 +6,7 @@
 // keep the seen keys in a local table the same way.
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { withFileLock } from './file-lock.js';
 import { FingerprintTable } from './fingerprint-table.js';
 import type { RowFingerprint } from './row-fingerprint.js';

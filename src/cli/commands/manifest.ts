@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { countRows } from '../../io/count.js';
-import { writeFileAtomic } from '../../provenance/atomic-write.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { DEFAULT_CHUNK_BYTES } from '../../provenance/file-hash.js';
 import { loadSigningKey } from '../../provenance/keys.js';
 import { createManifest, formatManifest, verifyManifest } from '../../provenance/manifest.js';
