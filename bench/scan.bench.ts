@@ -11,6 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { openSource } from '../src/io/source.js';
 import { loadContract } from '../src/contract/load.js';
 import { scan } from '../src/pipeline/scan.js';
+import { fit, saveModel } from '../src/pipeline/fit.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     input: { type: 'string' },
     contract: { type: 'string' },
     checks: { type: 'string' },
+    model: { type: 'string' },
   },
 });
 
@@ -36,7 +38,8 @@ async function generate(path: string, rows: number, seed: number): Promise<void>
   await db.run(`COPY (SELECT ${floats},
       (${u(10)} * 100000)::INTEGER AS i0, (${u(11)} * 90)::INTEGER AS i1,
       ['north', 'south', 'east', 'west', 'central'][(${u(12)} * 5)::INTEGER % 5 + 1] AS category,
-      (${u(13)} < 0.3)::INTEGER AS label
+      -- The label follows two features plus noise, so a label model has something to learn.
+      ((${u(0)} + ${u(1)} + (${u(13)} - 0.5) * 0.4) > 1)::INTEGER AS label
     FROM range(${rows})) TO '${path}' (FORMAT parquet)`);
   db.closeSync();
 }
@@ -64,7 +67,8 @@ async function child(kind: string): Promise<void> {
     const out = join(WORK, `out-${process.pid}`);
     const { report } = await scan({
       input: args.input!, contract: await loadContract(args.contract!), outDir: out,
-      checks: args.checks!.split(','),
+      checks: args.checks ? args.checks.split(',') : undefined,
+      modelPath: args.model,
     });
     rows = report.input.rows;
     rmSync(out, { recursive: true, force: true });
@@ -75,8 +79,9 @@ async function child(kind: string): Promise<void> {
 
 interface Measure { ms: number; rows: number; maxRssMb: number }
 
-function measure(kind: string, input: string, contract: string, checks: string): Measure {
-  const result = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', kind, '--input', input, '--contract', contract, '--checks', checks], { encoding: 'utf8' });
+function measure(kind: string, input: string, contract: string, checks: string, model?: string): Measure {
+  const extra = [...(checks ? ['--checks', checks] : []), ...(model ? ['--model', model] : [])];
+  const result = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', kind, '--input', input, '--contract', contract, ...extra], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
   return JSON.parse(result.stdout) as Measure;
 }
@@ -89,15 +94,20 @@ async function main(): Promise<void> {
   const bigRows = Number(args['big-rows']);
   const repeats = Number(args.repeats);
   const seed = Number(args.seed);
-  const small = join(WORK, `bench-${rows}-${seed}.parquet`);
-  const big = join(WORK, `bench-${bigRows}-${seed}.parquet`);
+  const small = join(WORK, `bench-${rows}-${seed}-v2.parquet`);
+  const big = join(WORK, `bench-${bigRows}-${seed}-v2.parquet`);
   const contract = join(WORK, 'bench.contract.json');
   await generate(small, rows, seed);
   await generate(big, bigRows, seed);
   contractFor(contract);
 
-  const run = (kind: string, input: string, checks: string) => {
-    const runs = Array.from({ length: repeats }, () => measure(kind, input, contract, checks));
+  const model = join(WORK, `bench-${rows}-${seed}-v2.model.json`);
+  if (!existsSync(model)) {
+    const fitted = await fit({ dataset: small, contract: await loadContract(contract), seed });
+    await saveModel(fitted, model);
+  }
+  const run = (kind: string, input: string, checks: string, modelPath?: string) => {
+    const runs = Array.from({ length: repeats }, () => measure(kind, input, contract, checks, modelPath));
     return { ms: median(runs.map((r) => r.ms)), maxRssMb: median(runs.map((r) => r.maxRssMb)), rows: runs[0]!.rows };
   };
   const reader = run('reader', small, '');
@@ -105,6 +115,7 @@ async function main(): Promise<void> {
   const rules = run('scan', small, 'schema,range');
   const rulesBig = run('scan', big, 'schema,range');
   const fullBig = run('scan', big, 'schema,range,duplicate');
+  const detectors = run('scan', small, '', model);
   const rate = (m: { ms: number; rows: number }) => Math.round(m.rows / (m.ms / 1000));
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
       ['scan: schema+range', rules],
       [`scan: schema+range, ${(bigRows / 1e6).toFixed(0)}M rows`, rulesBig],
       [`scan: schema+range+duplicate, ${(bigRows / 1e6).toFixed(0)}M rows`, fullBig],
+      ['scan: every check and detector, from a fitted model (two passes: triggers)', detectors],
     ] as const).map(([name, m]) =>
       `| ${name} | ${m.rows.toLocaleString('en-US')} | ${(m.ms / 1000).toFixed(2)} | ${rate(m).toLocaleString('en-US')} | ${(m.ms / reader.ms).toFixed(2)}x | ${m.maxRssMb.toFixed(0)} |`),
     '',

@@ -373,18 +373,31 @@ export function parallelScoringAvailable(): boolean {
   return workerScript() !== null;
 }
 
+/** A worker that does not answer within this time is given up on; its rows are scored here. */
+const WORKER_PATIENCE_MS = 60_000;
+
+/**
+ * Sums path lengths for a slice in a worker thread. Any way the worker can fail to answer (an
+ * error, an exit without a message, no answer in time) rejects, and the caller scores the slice
+ * on its own thread: threads only ever make scoring faster, never stop it.
+ */
 function scoreSliceInWorker(script: URL, compiled: CompiledForest, slice: FeatureMatrix): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(script);
-    worker.once('message', (sums: Float64Array) => {
-      resolve(sums);
+    let settled = false;
+    const settle = (finish: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`isolation-forest worker exited with code ${code}`));
-    });
-    worker.postMessage({ compiled, data: slice.data, rows: slice.rows }, [slice.data.buffer as ArrayBuffer]);
+      finish();
+    };
+    const timer = setTimeout(() => settle(() => reject(new Error('isolation-forest worker did not answer'))), WORKER_PATIENCE_MS);
+    worker.once('message', (sums: Float64Array) => settle(() => resolve(sums)));
+    worker.once('error', (error) => settle(() => reject(error)));
+    worker.once('exit', (code) => settle(() => reject(new Error(`isolation-forest worker exited with code ${code} before answering`))));
+    // A copy is sent, not the caller's buffer: if the worker fails, the slice is scored here.
+    worker.postMessage({ compiled, data: slice.data, rows: slice.rows });
   });
 }
 
@@ -410,7 +423,16 @@ export async function scoreIsolationForestParallel(
     const end = Math.min(matrix.rows, start + share);
     if (start >= end) continue;
     const slice = sliceRows(matrix, start, end);
-    pending.push(scoreSliceInWorker(script, compiled, slice).then((part) => sums.set(part, start)));
+    pending.push(
+      scoreSliceInWorker(script, compiled, slice).then(
+        (part) => sums.set(part, start),
+        () => {
+          const part = new Float64Array(slice.rows);
+          accumulatePathLengths(compiled, slice.data, slice.rows, 0, slice.rows, part);
+          sums.set(part, start);
+        },
+      ),
+    );
   }
   // This thread takes the first share while the workers run.
   const own = new Float64Array(Math.min(share, matrix.rows));

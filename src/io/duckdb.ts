@@ -15,6 +15,8 @@ export async function connect(): Promise<DuckDBConnection> {
     // Large COPY and sort work spills here instead of growing the heap.
     temp_directory: join(tmpdir(), `datawarden-duckdb-${process.pid}`),
     preserve_insertion_order: 'true',
+    // Queue workers run one job per process and core; DuckDB's default (every core) would oversubscribe.
+    ...(process.env.DATAWARDEN_DUCKDB_THREADS ? { threads: process.env.DATAWARDEN_DUCKDB_THREADS } : {}),
     // No extension may be fetched at run time: everything datawarden reads is built in.
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',

@@ -97,15 +97,24 @@ export interface ScanPlan {
   readonly startedAt: number;
 }
 
+/** What a dataset job already settled, handed to the plans of its range jobs and its completion. */
 export interface PlanOptions {
-  /** The input's sha256 when a caller already has it (queue batch jobs). */
+  /** The input's sha256 and size when a caller already has them. */
   readonly sha256?: string;
+  readonly bytes?: number;
   /** Verify the manifest and provenance; a batch job leaves this to its parent. Default true. */
   readonly provenance?: boolean;
+  /** Dataset findings already settled (provenance and the checks' begin()): used as they are. */
+  readonly findings?: readonly DatasetFinding[];
+  /** Where the given model came from, for the report. */
+  readonly modelSource?: ScanPlan['modelSource'];
+  /** When the scan began (epoch ms), if in another process. */
+  readonly startedAtEpochMs?: number;
 }
 
 export async function planScan(options: ScanOptions, planOptions: PlanOptions = {}): Promise<ScanPlan> {
-  const startedAt = performance.now();
+  // performance.now() is per process: a scan begun elsewhere is placed on this process's clock.
+  const startedAt = planOptions.startedAtEpochMs === undefined ? performance.now() : performance.now() - (Date.now() - planOptions.startedAtEpochMs);
   const { contract } = options.contract;
   const source = await openSource(options.input, 'raw');
   const shape = source.shape;
@@ -113,10 +122,11 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
   // The input is hashed on another thread while it is read; the replay memory needs the hash
   // as the dataset's id before any row is checked.
   const hashing = planOptions.sha256
-    ? Promise.resolve({ sha256: planOptions.sha256, bytes: 0 })
+    ? Promise.resolve({ sha256: planOptions.sha256, bytes: planOptions.bytes ?? 0 })
     : hashFileInBackground(options.input);
   hashing.catch(() => undefined);
-  const findings: DatasetFinding[] = planOptions.provenance === false ? [] : await provenanceFindings({
+  const settled = planOptions.findings;
+  const findings: DatasetFinding[] = settled ? [...settled] : planOptions.provenance === false ? [] : await provenanceFindings({
     provenance: contract.provenance,
     contractDir: dirname(options.contract.path),
     datasetPath: options.input,
@@ -131,12 +141,13 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
     ? await resolveModel(options, seed)
     : { model: undefined, modelSource: undefined };
   const context = contextOf(options, shape, seed, false, model);
-  findings.push(...definitions.flatMap((d) => d.create(context).begin?.() ?? []));
+  if (!settled) findings.push(...definitions.flatMap((d) => d.create(context).begin?.() ?? []));
   const heldCodes = findings.filter((f) => f.holdAllRows).map((f) => f.code);
   const manifest = options.manifest ? await manifestClaims(options.manifest) : undefined;
   return {
     manifest,
-    options, seed, shape, hashing, definitions, findings, memory, startedAt, model, modelSource,
+    options, seed, shape, hashing, definitions, findings, memory, startedAt, model,
+    modelSource: planOptions.modelSource ?? modelSource,
     remember: memory ? new QuarantineMemory(memory, options.contract.contract, new Set(heldCodes)) : undefined,
     outFormat: options.format ?? shape.format as Format,
     heldCodes,

@@ -1,19 +1,10 @@
-import { loadContract, type LoadedContract } from '../../contract/load.js';
-import { resolveProvenance } from '../../provenance/contract-section.js';
+import { loadContract } from '../../contract/load.js';
+import { defaultAuditLog } from '../../pipeline/audit-path.js';
 import { parseFormat } from '../../io/formats.js';
 import { scan } from '../../pipeline/scan.js';
 import { numberOption, stringOption, UsageError, type Command } from '../command.js';
 import { createProgress } from '../progress.js';
-import { dirname, join, resolve } from 'node:path';
 
-/**
- * The audit log a scan appends to when --audit-log is not given: the contract's
- * provenance.auditLog, else DATAWARDEN_AUDIT_LOG, else audit.jsonl in the out dir's parent.
- */
-export function defaultAuditLog(outDir: string, contract: LoadedContract): string {
-  const fromContract = resolveProvenance(contract.contract.provenance, dirname(contract.path)).auditLog;
-  return fromContract ?? process.env.DATAWARDEN_AUDIT_LOG ?? join(dirname(resolve(outDir)), 'audit.jsonl');
-}
 
 export const scanCommand: Command = {
   name: 'scan',
