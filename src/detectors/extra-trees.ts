@@ -8,7 +8,7 @@ import { Random, identityPermutation, sampleWithoutReplacement } from '../core/r
 import type { FeatureMatrix } from './features.js';
 
 export interface ExtraTreesOptions {
-  /** Number of trees (default 100). */
+  /** Number of trees (default 50). */
   readonly trees?: number;
   /** Rows each leaf must keep (default 3). */
   readonly minLeaf?: number;
@@ -16,7 +16,7 @@ export interface ExtraTreesOptions {
   readonly maxFeatures?: number;
   /** Depth cap (default 32). */
   readonly maxDepth?: number;
-  /** Rows per tree, drawn without replacement; every row when there are fewer (default 8192). */
+  /** Rows per tree, drawn without replacement; every row when there are fewer (default 2048): shallower trees keep scoring fast. */
   readonly maxSamples?: number;
   readonly seed?: number;
 }
@@ -69,11 +69,11 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
   const { rows, cols, data } = matrix;
   if (labels.length !== rows) throw new InputError(`${labels.length} labels for ${rows} rows`);
   if (rows === 0 || cols === 0) throw new InputError('extra trees need at least one row and one feature');
-  const trees = options.trees ?? 100;
+  const trees = options.trees ?? 50;
   const minLeaf = Math.max(1, options.minLeaf ?? 3);
   const maxFeatures = Math.min(cols, Math.max(1, options.maxFeatures ?? Math.round(Math.sqrt(cols))));
   const maxDepth = options.maxDepth ?? 32;
-  const samples = Math.min(rows, options.maxSamples ?? 8192);
+  const samples = Math.min(rows, options.maxSamples ?? 2048);
   const random = new Random(options.seed ?? 0);
   const pool = identityPermutation(rows);
 

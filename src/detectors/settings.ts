@@ -111,7 +111,7 @@ export function detectorSettings(contract: Contract): DetectorSettings {
     labelFlip: {
       enabled: flag(l, 'enabled', 'detectors.label_flip'),
       folds: number(l, 'folds', 'detectors.label_flip', 5, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
-      trees: number(l, 'trees', 'detectors.label_flip', 100, ...positiveInteger),
+      trees: number(l, 'trees', 'detectors.label_flip', 50, ...positiveInteger),
       minLeaf: number(l, 'minLeaf', 'detectors.label_flip', 3, ...positiveInteger),
       priorRows: number(l, 'priorRows', 'detectors.label_flip', 20, ...nonNegative),
       maxFitRows: number(l, 'maxFitRows', 'detectors.label_flip', 20_000, ...positiveInteger),
