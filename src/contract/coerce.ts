@@ -3,7 +3,7 @@
 // contract does not allow. A value that cannot be read as its column's type is marked `bad`,
 // so the schema check quarantines its row instead of the whole scan failing.
 import type { Contract } from '../core/contract.js';
-import { isNumberText, parseBoolText, parseNumberText, parseTimestamp } from '../core/parse.js';
+import { isNumberText, jsonStringValue, parseBoolText, parseNumberText, parseTimestamp } from '../core/parse.js';
 import { makeBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
 
 export function applyContractTypes(batch: Batch, contract: Contract): Batch {
@@ -34,7 +34,7 @@ interface Builder {
   anyInvalid: boolean;
 }
 
-function builder(column: Column, rowCount: number): Builder {
+function builder(rowCount: number): Builder {
   return { valid: new Uint8Array(rowCount), bad: new Uint8Array(rowCount), anyBad: false, anyInvalid: false };
 }
 
@@ -73,7 +73,7 @@ function numberFromText(text: string, target: LogicalType): Parsed {
 }
 
 function fromText(column: Extract<Column, { type: 'string' }>, target: LogicalType, rowCount: number): Column {
-  const b = builder(column, rowCount);
+  const b = builder(rowCount);
   if (target === 'string') {
     for (let i = 0; i < rowCount; i++) {
       if (present(column, i)) b.valid[i] = 1;
@@ -111,12 +111,8 @@ function jsonKind(text: string): 'string' | 'number' | 'bool' | 'null' | 'nested
   return 'number';
 }
 
-export function jsonStringValue(text: string): string {
-  return text.includes('\\') ? (JSON.parse(text) as string) : text.slice(1, -1);
-}
-
 function fromJson(column: Extract<Column, { type: 'string' }>, target: LogicalType, rowCount: number): Column {
-  const b = builder(column, rowCount);
+  const b = builder(rowCount);
   const strings = target === 'string' ? new Array<string>(rowCount) : null;
   const bools = target === 'bool' ? new Uint8Array(rowCount) : null;
   const numbers = strings === null && bools === null ? new Float64Array(rowCount) : null;
@@ -145,7 +141,7 @@ function fromJson(column: Extract<Column, { type: 'string' }>, target: LogicalTy
 
 /** A typed column whose type differs from the contract's: only int -> float widens cleanly. */
 function fromTyped(column: Column, target: LogicalType, rowCount: number): Column {
-  const b = builder(column, rowCount);
+  const b = builder(rowCount);
   if (column.type === 'int' && target === 'float') {
     return { ...column, type: 'float' };
   }

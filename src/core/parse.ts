@@ -59,3 +59,8 @@ export function parseBoolText(text: string): number {
   if (FALSE_TEXT.has(lower)) return 0;
   return -1;
 }
+
+/** The string a JSON string literal holds (the text includes its quotes). */
+export function jsonStringValue(text: string): string {
+  return text.includes('\\') ? (JSON.parse(text) as string) : text.slice(1, -1);
+}

@@ -101,7 +101,9 @@ function mixColumn(column: Column, position: number, rowCount: number, hi: Uint3
     scratch[0] = values[i]! + 0;
     const low = scratchWords[0]! ^ salt;
     const high = scratchWords[1]!;
-    hi[i] = mix(mix(hi[i]!, low), high);
-    lo[i] = mix(mix(lo[i]!, high), low);
+    // (low + high*odd, high + low*even) is a bijection on the value's 64 bits (the map's
+    // determinant 1 - odd*even is odd), so one mix per lane keeps every bit of the value.
+    hi[i] = mix(hi[i]!, (low + Math.imul(high, 0x85ebca6b)) | 0);
+    lo[i] = mix(lo[i]!, (high + Math.imul(low, 0x9e3779b8)) | 0);
   }
 }

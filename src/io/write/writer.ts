@@ -1,8 +1,7 @@
 // A TableWriter appends batches to one output file. Writers receive whole batches: the router
 // has already gathered the rows that belong in each file.
 import type { Batch, Column, LogicalType } from '../../core/types.js';
-import { formatTimestamp } from '../../core/parse.js';
-import { jsonStringValue } from '../../contract/coerce.js';
+import { formatTimestamp, jsonStringValue } from '../../core/parse.js';
 
 export interface OutputColumn {
   readonly name: string;
