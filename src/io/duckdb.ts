@@ -15,8 +15,11 @@ export async function connect(): Promise<DuckDBConnection> {
     // Large COPY and sort work spills here instead of growing the heap.
     temp_directory: join(tmpdir(), `datawarden-duckdb-${process.pid}`),
     preserve_insertion_order: 'true',
+    // Read-once streaming gains nothing from caching file blocks, and the cache grows with the file.
+    enable_external_file_cache: 'false',
     // Queue workers run one job per process and core; DuckDB's default (every core) would oversubscribe.
     ...(process.env.DATAWARDEN_DUCKDB_THREADS ? { threads: process.env.DATAWARDEN_DUCKDB_THREADS } : {}),
+    ...(process.env.DATAWARDEN_DUCKDB_MEMORY ? { memory_limit: process.env.DATAWARDEN_DUCKDB_MEMORY } : {}),
     // No extension may be fetched at run time: everything datawarden reads is built in.
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',

@@ -197,7 +197,7 @@ class ParquetFileWriter implements TableWriter {
   private pendingRows = 0;
   private readonly rowGroups: RowGroupMeta[] = [];
   private readonly scratch = new Scratch();
-  private readonly pool = new BufferPool(16 << 20);
+  private readonly pool = new BufferPool(8 << 20);
   private compressed = new Uint8Array(0);
   private readonly probeSkip: number[];
   private readonly probeBackoff: number[];

@@ -13,25 +13,29 @@ export function uninitialized(length: number): Uint8Array {
  */
 export class BufferPool {
   private readonly free = new Map<number, Uint8Array[]>();
+  private keptBytes = 0;
 
-  constructor(private readonly keepBytesPerSize: number) {}
+  /** `keepBytes` bounds what the pool holds over all sizes, so memory stays flat however long the file. */
+  constructor(private readonly keepBytes: number) {}
 
   /** A buffer of at least `length` bytes; its length is a power of two, at least 64 KiB. */
   take(length: number): Uint8Array {
     let size = 1 << 16;
     while (size < length) size *= 2;
-    return this.free.get(size)?.pop() ?? uninitialized(size);
+    const pooled = this.free.get(size)?.pop();
+    if (pooled === undefined) return uninitialized(size);
+    this.keptBytes -= size;
+    return pooled;
   }
 
   give(buffer: Uint8Array): void {
+    // Only sizes take() hands out are kept.
+    if (buffer.length < 1 << 16 || (buffer.length & (buffer.length - 1)) !== 0) return;
+    if (this.keptBytes + buffer.length > this.keepBytes) return;
     let list = this.free.get(buffer.length);
-    if (list === undefined) {
-      // Only sizes take() hands out are kept.
-      if (buffer.length < 1 << 16 || (buffer.length & (buffer.length - 1)) !== 0) return;
-      list = [];
-      this.free.set(buffer.length, list);
-    }
-    if ((list.length + 1) * buffer.length <= this.keepBytesPerSize) list.push(buffer);
+    if (list === undefined) this.free.set(buffer.length, (list = []));
+    list.push(buffer);
+    this.keptBytes += buffer.length;
   }
 }
 
