@@ -15,7 +15,7 @@ import { makeBatch, type Batch, type Column } from '../src/core/types.js';
 import { encodeFeatures, fitFeatureEncoder, takeRows, type FeatureMatrix } from '../src/detectors/features.js';
 import { fitIsolationForest, scoreIsolationForest } from '../src/detectors/isolation-forest.js';
 import { batchThresholds, encodeLabels, findLabelIssues, fitLabelModel, predictLabelProbabilities } from '../src/detectors/label-model.js';
-import { TriggerAccumulator, fitTriggerBaseline, triggerReason } from '../src/detectors/triggers.js';
+import { TriggerAccumulator, fitTriggerBaseline, triggerReason, triggerRows } from '../src/detectors/triggers.js';
 import { readNumericCsv } from './lib/csv.js';
 import { machineDescription } from './lib/machine.js';
 import { detectionQuality, mean, rocAuc } from './lib/metrics.js';
@@ -256,7 +256,7 @@ function triggerBench(): boolean {
   const seeds = [1, 2, 3];
   console.log('## Backdoor triggers: baseline fitted on a clean half, scan of the other half with a trigger injected');
   console.log(`Poisoned rows get the trigger value in one column and the target label. Scanned in batches of 5,000 rows,`);
-  console.log(`decided at the end, rows flagged from the scan's remembered rows. Seeds ${seeds.join(', ')}.`);
+  console.log(`decided at the end, rows flagged batch by batch in a second pass (triggerRows), as a scan's routing pass does. Seeds ${seeds.join(', ')}.`);
   console.log('Target: recall >= 0.95 of trigger rows with <= 1% of clean rows flagged.\n');
   console.log('| case | rate | poisoned rows (mean) | recall (mean) | recall (min) | clean rows flagged (mean) | (max) | reasons (first seed) |');
   console.log('|---|---|---|---|---|---|---|---|');
@@ -291,13 +291,20 @@ function triggerBench(): boolean {
         const { classes, codes } = encodeLabels(clean.byName.get(table.label)!);
         const baseline = fitTriggerBaseline(table.features.map((f) => clean.byName.get(f)!), codes, classes);
         const accumulator = new TriggerAccumulator(baseline, table.label);
+        const batches: Batch[] = [];
         for (let start = 0; start < scan.rowCount; start += 5000) {
           const end = Math.min(scan.rowCount, start + 5000);
           const part = rows(scan, Array.from({ length: end - start }, (_, i) => start + i));
-          accumulator.add(makeBatch(start, part.rowCount, [...part.columns]));
+          batches.push(makeBatch(start, part.rowCount, [...part.columns]));
+          accumulator.add(batches[batches.length - 1]!);
         }
         const triggers = accumulator.decide();
-        const flagged = new Set(triggers.flatMap((t) => accumulator.lateRows(t)));
+        // Rows are flagged in a second pass over the batches, as a scan's routing pass does.
+        const flagged = new Set<number>();
+        for (const batch of batches) {
+          const found = triggerRows(batch, triggers, baseline, accumulator.labelCodes(batch));
+          for (const r of found.rows) flagged.add(batch.rowOffset + r);
+        }
         let hits = 0;
         for (const r of flagged) if (poisoned.has(r)) hits++;
         return {

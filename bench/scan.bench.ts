@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       ['scan: schema+range', rules],
       [`scan: schema+range, ${(bigRows / 1e6).toFixed(0)}M rows`, rulesBig],
       [`scan: schema+range+duplicate, ${(bigRows / 1e6).toFixed(0)}M rows`, fullBig],
-      ['scan: every check and detector, from a fitted model (two passes: triggers)', detectors],
+      ['scan: every check and detector, from a fitted model (one pass; a second only when a trigger is found)', detectors],
     ] as const).map(([name, m]) =>
       `| ${name} | ${m.rows.toLocaleString('en-US')} | ${(m.ms / 1000).toFixed(2)} | ${rate(m).toLocaleString('en-US')} | ${(m.ms / reader.ms).toFixed(2)}x | ${m.maxRssMb.toFixed(0)} |`),
     '',

@@ -2,19 +2,18 @@
 // by the confident-learning rule (another class k with p_k >= t_k and p_k > p_given). Thresholds
 // are each batch's own per-class means, pulled toward the fitted ones (see batchThresholds).
 // At the end, the class balance of the scan is compared with the trusted sample's.
-import { defineCheck, type CheckContext } from '../core/check.js';
-import type { DatasetFinding } from '../core/types.js';
+import { defineCheck, type CheckContext, type RowFlags } from '../core/check.js';
+import type { Batch, DatasetFinding } from '../core/types.js';
 import { asModelBundle, missingModelColumns, type ModelBundle } from '../detectors/bundle.js';
-import { encodeFeatures } from '../detectors/features.js';
 import {
   batchThresholds,
   classBalanceShift,
   countLabels,
   encodeLabels,
   findLabelIssues,
-  predictLabelProbabilities,
   type LabelModel,
 } from '../detectors/label-model.js';
+import { BatchScorer } from '../detectors/scoring-tasks.js';
 import { detectorSettings, type LabelFlipSettings } from '../detectors/settings.js';
 import { addToHistogram, histogramSummary, HISTOGRAM_BINS } from './score-histogram.js';
 
@@ -74,29 +73,33 @@ export const labelFlipCheck = defineCheck({
     let flagged = 0;
     let qualitySum = 0;
     let scored = 0;
+    const scorer = new BatchScorer(context.threads);
+    // The batch's share of the state, once its probabilities are known.
+    const fold = (batch: Batch, flags: RowFlags, reason: number, codes: Int32Array, probabilities: Float64Array): void => {
+      const thresholds = batchThresholds(probabilities, codes, ready.model.thresholds, ready.settings.priorRows);
+      const issues = findLabelIssues(probabilities, codes, thresholds);
+      addToHistogram(histogram, issues.quality);
+      if (context.scores) {
+        // Rows without a usable label have no label score.
+        context.scores.record('label_score', batch, issues.quality.map((q) => (q >= 0 ? q : Number.NaN)));
+      }
+      for (const r of issues.suspects) flags.flag(r, reason);
+      flagged += issues.suspects.length;
+      for (const q of issues.quality) {
+        if (q >= 0) {
+          qualitySum += q;
+          scored++;
+        }
+      }
+      rows += batch.rowCount;
+    };
     return {
       run(batch, flags) {
         const reason = flags.reason(LABEL_FLIP_REASON);
         const labelColumn = batch.byName.get(ready.label)!;
         const { codes } = encodeLabels(labelColumn, ready.model.classes);
         countLabels(codes, labelColumn, counts);
-        const probabilities = predictLabelProbabilities(ready.model, encodeFeatures(ready.bundle.encoder, batch, 'standardised'));
-        const thresholds = batchThresholds(probabilities, codes, ready.model.thresholds, ready.settings.priorRows);
-        const issues = findLabelIssues(probabilities, codes, thresholds);
-        addToHistogram(histogram, issues.quality);
-        if (context.scores) {
-          // Rows without a usable label have no label score.
-          context.scores.record('label_score', batch, issues.quality.map((q) => (q >= 0 ? q : Number.NaN)));
-        }
-        for (const r of issues.suspects) flags.flag(r, reason);
-        flagged += issues.suspects.length;
-        for (const q of issues.quality) {
-          if (q >= 0) {
-            qualitySum += q;
-            scored++;
-          }
-        }
-        rows += batch.rowCount;
+        return scorer.labels(ready.model, ready.bundle.encoder, batch, (probabilities) => fold(batch, flags, reason, codes, probabilities));
       },
       state: (): LabelFlipState => ({ rows, flagged, counts, qualitySum, scored, histogram }),
     };

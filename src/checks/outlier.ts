@@ -4,8 +4,7 @@
 import { defineCheck, type CheckContext } from '../core/check.js';
 import type { DatasetFinding } from '../core/types.js';
 import { asModelBundle, missingModelColumns, outlierThreshold, type ModelBundle, type OutlierModel } from '../detectors/bundle.js';
-import { encodeFeatures } from '../detectors/features.js';
-import { scoreIsolationForest } from '../detectors/isolation-forest.js';
+import { BatchScorer } from '../detectors/scoring-tasks.js';
 import { detectorSettings } from '../detectors/settings.js';
 import { addToHistogram, histogramSummary, HISTOGRAM_BINS } from './score-histogram.js';
 
@@ -58,21 +57,24 @@ export const outlierCheck = defineCheck({
     let flagged = 0;
     let maxScore = 0;
     const histogram = new Float64Array(HISTOGRAM_BINS);
+    const scorer = new BatchScorer(context.threads);
     return {
       run(batch, flags) {
         const reason = flags.reason(OUTLIER_REASON);
-        const scores = scoreIsolationForest(ready.outlier.forest, encodeFeatures(ready.bundle.encoder, batch, 'raw'));
-        context.scores?.record('outlier_score', batch, scores);
-        addToHistogram(histogram, scores);
-        for (let r = 0; r < scores.length; r++) {
-          const score = scores[r]!;
-          if (score > maxScore) maxScore = score;
-          if (score > ready.threshold) {
-            flags.flag(r, reason);
-            flagged++;
+        const fold = (scores: Float64Array): void => {
+          context.scores?.record('outlier_score', batch, scores);
+          addToHistogram(histogram, scores);
+          for (let r = 0; r < scores.length; r++) {
+            const score = scores[r]!;
+            if (score > maxScore) maxScore = score;
+            if (score > ready.threshold) {
+              flags.flag(r, reason);
+              flagged++;
+            }
           }
-        }
-        rows += batch.rowCount;
+          rows += batch.rowCount;
+        };
+        return scorer.outliers(ready.outlier.forest, ready.bundle.encoder, batch, fold);
       },
       state: (): OutlierState => ({ rows, flagged, maxScore, histogram }),
     };

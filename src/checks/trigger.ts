@@ -44,7 +44,7 @@ export const triggerCheck = defineCheck({
         state: () => null,
       };
     }
-    const accumulator = new TriggerAccumulator(ready.baseline, ready.label, { maxWatchedRows: 0 });
+    const accumulator = new TriggerAccumulator(ready.baseline, ready.label);
     return {
       run(batch) {
         accumulator.add(batch);
@@ -55,7 +55,7 @@ export const triggerCheck = defineCheck({
   finish(states, context) {
     const ready = prepare(context);
     if ('problem' in ready) return { summary: { skipped: ready.problem } };
-    const merged = new TriggerAccumulator(ready.baseline, ready.label, { maxWatchedRows: 0 });
+    const merged = new TriggerAccumulator(ready.baseline, ready.label);
     for (const state of states) if (state) merged.merge(TriggerAccumulator.fromState(ready.baseline, ready.label, state as TriggerState));
     const s = ready.settings;
     const { triggers, suppressed } = merged.decideWithDrift({ minRows: s.minRows, minShare: s.minShare, minLift: s.minLift, minPurity: s.minPurity, alpha: s.alpha, maxPerColumn: s.maxPerColumn });
@@ -72,7 +72,6 @@ export const triggerCheck = defineCheck({
     // batch or worker counted them.
     const reasons = triggers.map(triggerReason);
     const flagRows = (batch: Batch, flags: RowFlags): void => {
-      if (triggers.length === 0) return;
       const found = triggerRows(batch, triggers, ready.baseline, merged.labelCodes(batch));
       const ids = reasons.map((reason) => flags.reason(reason));
       for (let k = 0; k < found.rows.length; k++) flags.flag(found.rows[k]!, ids[found.trigger[k]!]!);
@@ -94,7 +93,9 @@ export const triggerCheck = defineCheck({
           ];
     return {
       findings,
-      flagRows,
+      // Without a trigger there is nothing to flag at the end, and rows routed as they were
+      // checked stay where they are.
+      ...(triggers.length > 0 ? { flagRows } : {}),
       summary: {
         rows: merged.rows,
         triggers: reported,

@@ -13,7 +13,8 @@ export interface CheckMeta {
   readonly needsModel?: boolean;
   /**
    * The check can only flag some rows once it has seen every row (a trigger value is decided
-   * from the whole dataset). Such a scan checks all rows before routing any.
+   * from the whole dataset). Rows a scan routed as it checked them are routed again when the
+   * check does flag rows at the end.
    */
   readonly flagsAtEnd?: boolean;
 }
@@ -54,6 +55,25 @@ export interface CheckContext {
   readonly partial?: boolean;
   /** Where detectors publish per-row scores when the scan writes them (`--emit-scores`). */
   readonly scores?: ScoreSink;
+  /**
+   * Other threads a runner may hand heavy work to (detector scoring). Without them, runners do
+   * all their work inside run(), synchronously.
+   */
+  readonly threads?: WorkerThreads;
+}
+
+/** Threads that share a scan's heavy work (see detectors/threads.ts). */
+export interface WorkerThreads {
+  /** A zeroed array on memory the threads share, for a task's inputs and results. */
+  shared(length: number): Float64Array;
+  /** Gives an array from shared() back, once nothing reads or writes it any more. */
+  release(array: Float64Array): void;
+  /**
+   * Runs a named task over rows [0, rows) in ranges that the threads and the scan's own thread
+   * share out. The payload holds shared arrays (the task writes its results into them) and
+   * small values. Settles once every range is done.
+   */
+  runChunked(task: string, payload: object, rows: number): Promise<void>;
 }
 
 /** Per-row scores of the batch being checked, by score name (outlier_score, label_score). */
@@ -83,7 +103,13 @@ export interface CheckEnd {
 export interface CheckRunner {
   /** Dataset-level findings known before any row is read (a missing column). */
   begin?(): readonly DatasetFinding[];
-  run(batch: Batch, flags: RowFlags): void;
+  /**
+   * Checks one batch. A runner that hands work to `context.threads` returns a promise that
+   * settles once it has flagged the batch; the pipeline may call run() on the next batch before
+   * then, and awaits the promise before it folds this batch's flags. Such a runner must still
+   * fold what it learns in batch order.
+   */
+  run(batch: Batch, flags: RowFlags): void | Promise<void>;
   /**
    * What the runner learnt over its rows (counts, histograms, hashes), as a value v8 can
    * serialise, so that ranges scanned by different workers fold into one result.

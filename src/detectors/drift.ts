@@ -5,6 +5,7 @@
 // The scan side is a histogram per column: counts add across batches and merge across workers.
 import { InputError } from '../core/errors.js';
 import type { Batch, Column, Severity } from '../core/types.js';
+import { EdgeLookup } from './edges.js';
 import { cellKey, cellNumber } from './features.js';
 
 export interface DriftBaselineOptions {
@@ -109,24 +110,31 @@ export function fitDriftBaseline(columns: readonly Column[], options: DriftBasel
   return { version: 1, rows, columns: fitted };
 }
 
+const edgeLookups = new WeakMap<NumericDriftBaseline, EdgeLookup>();
+
 function countNumeric(baseline: NumericDriftBaseline, column: Column, counts: Float64Array): void {
-  const edges = baseline.edges;
-  const nullSlot = edges.length + 1;
-  for (let r = 0; r < column.values.length; r++) {
-    const v = column.type === 'string' ? Number.NaN : cellNumber(column, r);
-    if (Number.isNaN(v)) {
+  const nullSlot = baseline.edges.length + 1;
+  const rows = column.values.length;
+  if (column.type === 'string') {
+    counts[nullSlot] = counts[nullSlot]! + rows;
+    return;
+  }
+  let lookup = edgeLookups.get(baseline);
+  if (lookup === undefined) {
+    lookup = new EdgeLookup(baseline.edges);
+    edgeLookups.set(baseline, lookup);
+  }
+  const values = column.values;
+  const valid = column.valid;
+  for (let r = 0; r < rows; r++) {
+    const v = values[r]!;
+    // As cellNumber: missing and non-finite values count as nulls.
+    if ((valid !== null && valid[r] !== 1) || !Number.isFinite(v)) {
       counts[nullSlot]!++;
       continue;
     }
     // Bin = number of edges <= v.
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (edges[mid]! <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    counts[lo]!++;
+    counts[lookup.countAtOrBelow(v)]!++;
   }
 }
 
@@ -139,6 +147,15 @@ function countCategorical(baseline: CategoricalDriftBaseline, column: Column, co
     categoryIndexes.set(baseline, index);
   }
   const other = baseline.categories.length;
+  if (column.type === 'string') {
+    const values = column.values;
+    const valid = column.valid;
+    for (let r = 0; r < values.length; r++) {
+      if (valid !== null && valid[r] !== 1) counts[other + 1]!++;
+      else counts[index.get(values[r]!) ?? other]!++;
+    }
+    return;
+  }
   for (let r = 0; r < column.values.length; r++) {
     const key = cellKey(column, r);
     if (key === null) counts[other + 1]!++;

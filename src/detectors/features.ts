@@ -109,6 +109,43 @@ export function cellKey(column: Column, row: number): string | null {
   }
 }
 
+/**
+ * The index in `keys` of each cell's key (cellKey), -1 for a missing cell or a key not listed.
+ * Numbers are matched as numbers, so no row builds a string.
+ */
+export function classCodes(column: Column, keys: readonly string[]): Int32Array {
+  const rows = column.values.length;
+  const codes = new Int32Array(rows).fill(-1);
+  const valid = column.valid;
+  if (column.type === 'string') {
+    const index = new Map(keys.map((k, i) => [k, i]));
+    const values = column.values;
+    for (let r = 0; r < rows; r++) if (valid === null || valid[r] === 1) codes[r] = index.get(values[r]!) ?? -1;
+    return codes;
+  }
+  if (column.type === 'bool') {
+    const yes = keys.lastIndexOf('true');
+    const no = keys.lastIndexOf('false');
+    const values = column.values;
+    for (let r = 0; r < rows; r++) if (valid === null || valid[r] === 1) codes[r] = values[r] === 1 ? yes : no;
+    return codes;
+  }
+  // A key matches a number when it is that number's text: String(v) === key exactly when
+  // v === Number(key) and the key is its number's own text (so '1.0' never matches 1).
+  const index = new Map<number, number>();
+  keys.forEach((k, i) => {
+    const x = Number(k);
+    if (!Number.isNaN(x) && String(x) === k) index.set(x, i);
+  });
+  const values = column.values;
+  for (let r = 0; r < rows; r++) {
+    if (valid !== null && valid[r] !== 1) continue;
+    const v = values[r]!;
+    if (!Number.isNaN(v)) codes[r] = index.get(v) ?? -1;
+  }
+  return codes;
+}
+
 /** The numeric value of a cell, NaN when missing or not finite. */
 export function cellNumber(column: Column, row: number): number {
   if (column.valid !== null && column.valid[row] !== 1) return NaN;
@@ -291,74 +328,114 @@ function columnFor(batch: Batch, feature: EncodedFeature): Column {
   return column;
 }
 
-/** Encodes rows of a batch with a fitted encoder (no NaN in the output). */
-export function encodeFeatures(encoder: FeatureEncoder, batch: Batch, mode: EncodingMode): FeatureMatrix {
+/**
+ * Encodes rows of a batch with a fitted encoder (no NaN in the output). `allocate` gives the
+ * matrix's zeroed storage (shared memory, for scoring threads to read it where it is).
+ */
+export function encodeFeatures(
+  encoder: FeatureEncoder,
+  batch: Batch,
+  mode: EncodingMode,
+  allocate: (length: number) => Float64Array = (length) => new Float64Array(length),
+): FeatureMatrix {
   const rows = batch.rowCount;
   const names = featureNames(encoder, mode);
-  const data = new Float64Array(names.length * rows);
+  const data = allocate(names.length * rows);
+  // Each kind of column is encoded by a function of its own, so that each loop is optimised on
+  // its own (one function holding them all is compiled in the middle of one and thrown away at
+  // the next, which has no type feedback yet).
   let c = 0;
   for (const feature of encoder.features) {
     const column = columnFor(batch, feature);
     if (feature.kind === 'numeric') {
-      const base = c * rows;
-      const indicator = feature.missingIndicator ? (c + 1) * rows : -1;
-      const fill = mode === 'raw' ? feature.median : 0;
-      const shift = mode === 'raw' ? 0 : feature.mean;
-      const factor = mode === 'raw' ? 1 : 1 / feature.scale;
-      for (let r = 0; r < rows; r++) {
-        const v = cellNumber(column, r);
-        if (Number.isNaN(v)) {
-          data[base + r] = fill;
-          if (indicator >= 0) data[indicator + r] = 1;
-        } else {
-          data[base + r] = (v - shift) * factor;
-        }
-      }
+      encodeNumeric(feature, column, mode, rows, data, c);
       c += feature.missingIndicator ? 2 : 1;
-      continue;
-    }
-    if (feature.kind === 'text') {
+    } else if (feature.kind === 'text') {
       if (mode === 'raw') continue;
-      const index = categoryIndex(feature);
-      for (let r = 0; r < rows; r++) {
-        const key = cellKey(column, r);
-        if (key === null) continue;
-        for (const token of textTokens(key)) {
-          const i = index.get(token);
-          if (i !== undefined) data[(c + i) * rows + r] = 1;
-        }
-      }
+      encodeText(feature, column, rows, data, c);
       c += feature.tokens.length;
-      continue;
-    }
-    const index = categoryIndex(feature);
-    if (mode === 'raw') {
-      const base = c * rows;
-      for (let r = 0; r < rows; r++) {
-        const key = cellKey(column, r);
-        if (key === null) {
-          data[base + r] = feature.missingFrequency;
-        } else {
-          const i = index.get(key);
-          data[base + r] = i === undefined ? 0 : feature.frequencies[i]!;
-        }
-      }
+    } else if (mode === 'raw') {
+      encodeFrequencies(feature, column, rows, data, c);
       c += 1;
-      continue;
+    } else {
+      encodeOneHot(feature, column, rows, data, c);
+      c += feature.oneHot + (feature.missingIndicator ? 1 : 0);
     }
-    const indicator = feature.missingIndicator ? (c + feature.oneHot) * rows : -1;
-    for (let r = 0; r < rows; r++) {
-      const key = cellKey(column, r);
-      if (key === null) {
-        if (indicator >= 0) data[indicator + r] = 1;
-        continue;
-      }
-      const i = index.get(key);
-      if (i !== undefined && i < feature.oneHot) data[(c + i) * rows + r] = 1;
-    }
-    c += feature.oneHot + (feature.missingIndicator ? 1 : 0);
   }
   return { rows, cols: names.length, data, names };
+}
+
+/** A numeric column into matrix column c (and its missing indicator into c + 1). */
+function encodeNumeric(feature: NumericFeature, column: Column, mode: EncodingMode, rows: number, data: Float64Array, c: number): void {
+  const base = c * rows;
+  const indicator = feature.missingIndicator ? (c + 1) * rows : -1;
+  const fill = mode === 'raw' ? feature.median : 0;
+  const shift = mode === 'raw' ? 0 : feature.mean;
+  const factor = mode === 'raw' ? 1 : 1 / feature.scale;
+  // cellNumber inlined (columnFor has ruled out strings): missing or not finite takes the fill.
+  const values = column.values as Float64Array | Uint8Array;
+  const valid = column.valid;
+  for (let r = 0; r < rows; r++) {
+    const v = values[r]!;
+    if ((valid !== null && valid[r] !== 1) || !Number.isFinite(v)) {
+      data[base + r] = fill;
+      if (indicator >= 0) data[indicator + r] = 1;
+    } else {
+      data[base + r] = (v - shift) * factor;
+    }
+  }
+}
+
+/** Word flags of a text column into matrix columns c, c + 1, ... */
+function encodeText(feature: TextFeature, column: Column, rows: number, data: Float64Array, c: number): void {
+  const index = categoryIndex(feature);
+  for (let r = 0; r < rows; r++) {
+    const key = cellKey(column, r);
+    if (key === null) continue;
+    for (const token of textTokens(key)) {
+      const i = index.get(token);
+      if (i !== undefined) data[(c + i) * rows + r] = 1;
+    }
+  }
+}
+
+/** A category's key per row: a string column's values are its keys; others (rare) go through cellKey once. */
+function keysOf(column: Column, rows: number): readonly (string | null)[] {
+  return column.type === 'string' ? column.values : Array.from({ length: rows }, (_, r) => cellKey(column, r));
+}
+
+/** A categorical column as its baseline frequencies (raw encoding) into matrix column c. */
+function encodeFrequencies(feature: CategoricalFeature, column: Column, rows: number, data: Float64Array, c: number): void {
+  const index = categoryIndex(feature);
+  const keys = keysOf(column, rows);
+  const valid = column.valid;
+  const base = c * rows;
+  for (let r = 0; r < rows; r++) {
+    const key = valid !== null && valid[r] !== 1 ? null : keys[r];
+    if (key === null) {
+      data[base + r] = feature.missingFrequency;
+    } else {
+      const i = index.get(key);
+      data[base + r] = i === undefined ? 0 : feature.frequencies[i]!;
+    }
+  }
+}
+
+/** A categorical column one-hot (and its missing indicator) into matrix columns c, c + 1, ... */
+function encodeOneHot(feature: CategoricalFeature, column: Column, rows: number, data: Float64Array, c: number): void {
+  const index = categoryIndex(feature);
+  const keys = keysOf(column, rows);
+  const valid = column.valid;
+  const indicator = feature.missingIndicator ? (c + feature.oneHot) * rows : -1;
+  for (let r = 0; r < rows; r++) {
+    const key = valid !== null && valid[r] !== 1 ? null : keys[r];
+    if (key === null) {
+      if (indicator >= 0) data[indicator + r] = 1;
+      continue;
+    }
+    const i = index.get(key);
+    if (i !== undefined && i < feature.oneHot) data[(c + i) * rows + r] = 1;
+  }
 }
 
 /** Rows [start, end) of a matrix as a new matrix. */

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.js';
 import { Random, identityPermutation, sampleWithoutReplacement } from '../core/random.js';
 import { sliceRows, type FeatureMatrix } from './features.js';
+import { offsetsFor, sharedFloat64, sharedInt32 } from './shared-arrays.js';
 
 export interface IsolationForestOptions {
   /** Number of trees (default 100). */
@@ -205,10 +206,11 @@ export function compileForest(forest: IsolationForest): CompiledForest {
   const depth = forest.heightLimit;
   const internal = (1 << depth) - 1;
   const leaves = 1 << depth;
-  const heapFeature = new Int32Array(forest.trees * internal);
+  // Shared, so scoring threads get the compiled forest without a copy.
+  const heapFeature = sharedInt32(forest.trees * internal);
   // Padding slots compare against +Infinity (every row goes left); their subtrees repeat one leaf.
-  const heapSplit = new Float64Array(forest.trees * internal).fill(Infinity);
-  const heapPath = new Float64Array(forest.trees * leaves);
+  const heapSplit = sharedFloat64(forest.trees * internal).fill(Infinity);
+  const heapPath = sharedFloat64(forest.trees * leaves);
   const stackNode = new Int32Array(2 * depth + 2);
   const stackSlot = new Int32Array(2 * depth + 2);
   const stackDepth = new Int32Array(2 * depth + 2);
@@ -278,27 +280,28 @@ export function accumulatePathLengths(
   if (compiled.features * stride > 0x7fffffff) throw new RangeError('matrix too tall for one pass; score it in slices');
   const internal = (1 << depth) - 1;
   const leaves = 1 << depth;
-  // Column offsets in place of feature indices save a multiply per step.
-  const offset = new Int32Array(heapFeature.length);
-  for (let i = 0; i < offset.length; i++) offset[i] = heapFeature[i]! * stride;
+  const offset = offsetsFor(heapFeature, stride);
   for (let blockStart = start; blockStart < end; blockStart += BLOCK_ROWS) {
     const blockEnd = Math.min(end, blockStart + BLOCK_ROWS);
     for (let t = 0; t < trees; t++) {
       const fb = t * internal;
       const lb = t * leaves - internal;
       let r = blockStart;
+      // Every row starts at the root: its feature and split are loaded once per tree.
+      const rootOffset = offset[fb]!;
+      const rootSplit = heapSplit[fb]!;
       // Eight rows at a time, eight independent walks, and a comparison turned into 0/1 rather
       // than a branch: a branch here is mispredicted half the time.
       for (; r + 8 <= blockEnd; r += 8) {
-        let n0 = 0;
-        let n1 = 0;
-        let n2 = 0;
-        let n3 = 0;
-        let n4 = 0;
-        let n5 = 0;
-        let n6 = 0;
-        let n7 = 0;
-        for (let d = 0; d < depth; d++) {
+        let n0 = 1 + (((data[rootOffset + r]! >= rootSplit) as unknown as number) | 0);
+        let n1 = 1 + (((data[rootOffset + r + 1]! >= rootSplit) as unknown as number) | 0);
+        let n2 = 1 + (((data[rootOffset + r + 2]! >= rootSplit) as unknown as number) | 0);
+        let n3 = 1 + (((data[rootOffset + r + 3]! >= rootSplit) as unknown as number) | 0);
+        let n4 = 1 + (((data[rootOffset + r + 4]! >= rootSplit) as unknown as number) | 0);
+        let n5 = 1 + (((data[rootOffset + r + 5]! >= rootSplit) as unknown as number) | 0);
+        let n6 = 1 + (((data[rootOffset + r + 6]! >= rootSplit) as unknown as number) | 0);
+        let n7 = 1 + (((data[rootOffset + r + 7]! >= rootSplit) as unknown as number) | 0);
+        for (let d = 1; d < depth; d++) {
           n0 = (n0 << 1) + 1 + (((data[offset[fb + n0]! + r]! >= heapSplit[fb + n0]!) as unknown as number) | 0);
           n1 = (n1 << 1) + 1 + (((data[offset[fb + n1]! + r + 1]! >= heapSplit[fb + n1]!) as unknown as number) | 0);
           n2 = (n2 << 1) + 1 + (((data[offset[fb + n2]! + r + 2]! >= heapSplit[fb + n2]!) as unknown as number) | 0);

@@ -11,8 +11,8 @@
 import { InputError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import type { Column } from '../core/types.js';
-import { cellKey, takeRows, type FeatureMatrix } from './features.js';
-import { fitExtraTrees, predictExtraTrees, type ExtraTreesModel, type ExtraTreesOptions } from './extra-trees.js';
+import { cellKey, classCodes, takeRows, type FeatureMatrix } from './features.js';
+import { accumulateTrees, compileTrees, fitExtraTrees, type CompiledTrees, type ExtraTreesModel, type ExtraTreesOptions } from './extra-trees.js';
 import { base64ToTyped, typedToBase64 } from './isolation-forest.js';
 import { fitLogistic, predictLogistic, type LogisticModel } from './logistic.js';
 
@@ -70,10 +70,11 @@ export interface EncodedLabels {
 
 /** Class numbers for a label column; classes default to the sorted distinct values present. */
 export function encodeLabels(column: Column, classes?: readonly string[]): EncodedLabels {
+  if (classes) return { classes: [...classes], codes: classCodes(column, classes) };
   const rows = column.values.length;
   const keys: (string | null)[] = new Array(rows);
   for (let r = 0; r < rows; r++) keys[r] = cellKey(column, r);
-  const known = classes ? [...classes] : [...new Set(keys.filter((k): k is string => k !== null))].sort();
+  const known = [...new Set(keys.filter((k): k is string => k !== null))].sort();
   const index = new Map(known.map((c, i) => [c, i]));
   const codes = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -178,8 +179,18 @@ function fitEnsemble(matrix: FeatureMatrix, labels: Int32Array, classes: number,
 }
 
 function predictEnsemble(ensemble: Ensemble, matrix: FeatureMatrix): Float64Array {
-  const linear = predictLogistic(ensemble.logistic, matrix);
-  const forest = predictExtraTrees(ensemble.trees, matrix);
+  return ensembleProbabilities(ensemble.logistic, compileTrees(ensemble.trees), matrix);
+}
+
+/**
+ * The ensemble's class probabilities from the logistic model and the compiled trees: what a
+ * scoring thread runs, and what this thread runs without one.
+ */
+export function ensembleProbabilities(logistic: LogisticModel, trees: CompiledTrees, matrix: FeatureMatrix): Float64Array {
+  if (matrix.cols !== trees.features) throw new InputError(`the tree model has ${trees.features} features, the matrix ${matrix.cols}`);
+  const linear = predictLogistic(logistic, matrix);
+  const forest = new Float64Array(matrix.rows * trees.classes);
+  accumulateTrees(trees, matrix.data, matrix.rows, 0, matrix.rows, forest);
   for (let i = 0; i < linear.length; i++) linear[i] = 0.5 * (linear[i]! + forest[i]!);
   return linear;
 }

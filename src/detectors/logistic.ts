@@ -29,6 +29,35 @@ export function predictLogistic(model: LogisticModel, matrix: FeatureMatrix, sco
   return scores;
 }
 
+/**
+ * Class probabilities of rows [start, end) of a column-major matrix with `stride` rows per column,
+ * into out[0 .. (end - start) * classes): each row's numbers exactly as predictLogistic's.
+ */
+export function predictLogisticRows(model: LogisticModel, data: Float64Array, stride: number, start: number, end: number, out: Float64Array): void {
+  const { classes, features: cols, weights } = model;
+  const width = cols + 1;
+  const n = end - start;
+  // One loop nest a function: each is optimised on its own, instead of the function being
+  // compiled mid-loop and thrown away at the next loop, which has no type feedback yet.
+  fillIntercepts(weights, classes, width, cols, n, out);
+  for (let j = 0; j < cols; j++) {
+    for (let k = 0; k < classes; k++) {
+      const w = weights[k * width + j]!;
+      if (w !== 0) addWeighted(out, classes, k, w, data, j * stride + start, n);
+    }
+  }
+  softmaxRows(out.subarray(0, n * classes), classes);
+}
+
+function fillIntercepts(weights: Float64Array, classes: number, width: number, cols: number, n: number, out: Float64Array): void {
+  for (let i = 0; i < n; i++) for (let k = 0; k < classes; k++) out[i * classes + k] = weights[k * width + cols]!;
+}
+
+/** out[i * classes + k] += w * data[base + i] for i in [0, n). */
+function addWeighted(out: Float64Array, classes: number, k: number, w: number, data: Float64Array, base: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i * classes + k] = out[i * classes + k]! + w * data[base + i]!;
+}
+
 function linearScores(weights: Float64Array, classes: number, matrix: FeatureMatrix, out: Float64Array): void {
   const { rows, cols, data } = matrix;
   const width = cols + 1;

@@ -11,7 +11,8 @@
 // `triggerRows`, per batch.
 import { InputError } from '../core/errors.js';
 import type { Batch, Column } from '../core/types.js';
-import { cellKey, cellNumber } from './features.js';
+import { EdgeLookup } from './edges.js';
+import { cellKey, cellNumber, classCodes } from './features.js';
 
 export interface TriggerBaselineOptions {
   /** Most narrow bins per continuous column (default 500; fewer for small baselines: ~10 rows a bin). */
@@ -132,35 +133,38 @@ function binCount(rows: number, limit: number): number {
   return Math.max(10, Math.min(limit, Math.floor(rows / 10)));
 }
 
-const spikeIndexes = new WeakMap<BinnedColumnBaseline, Map<number, number>>();
-
 /** Number of slots (bins and spikes) of a binned column. */
 export function slotCount(baseline: BinnedColumnBaseline): number {
   return baseline.edges.length + 3 + baseline.spikes.length;
 }
 
+interface SlotLookup {
+  readonly edges: EdgeLookup;
+  readonly spikes: EdgeLookup | null;
+}
+
+const slotLookups = new WeakMap<BinnedColumnBaseline, SlotLookup>();
+
+function slotLookup(baseline: BinnedColumnBaseline): SlotLookup {
+  let lookup = slotLookups.get(baseline);
+  if (lookup === undefined) {
+    lookup = { edges: new EdgeLookup(baseline.edges), spikes: baseline.spikes.length > 0 ? new EdgeLookup(baseline.spikes) : null };
+    slotLookups.set(baseline, lookup);
+  }
+  return lookup;
+}
+
 /** Index of the slot (spike or bin) holding v (v must not be NaN). */
 export function binOf(baseline: BinnedColumnBaseline, v: number): number {
-  if (baseline.spikes.length > 0) {
-    let spikes = spikeIndexes.get(baseline);
-    if (spikes === undefined) {
-      spikes = new Map(baseline.spikes.map((x, i) => [x, baseline.edges.length + 3 + i]));
-      spikeIndexes.set(baseline, spikes);
-    }
-    const spike = spikes.get(v);
-    if (spike !== undefined) return spike;
+  const lookup = slotLookup(baseline);
+  if (lookup.spikes !== null) {
+    // Spikes are ascending: v is one when the last spike at or below it equals it.
+    const below = lookup.spikes.countAtOrBelow(v);
+    if (below > 0 && baseline.spikes[below - 1] === v) return baseline.edges.length + 3 + below - 1;
   }
   if (v < baseline.min) return 0;
   if (v > baseline.max) return baseline.edges.length + 2;
-  const edges = baseline.edges;
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (edges[mid]! <= v) lo = mid + 1;
-    else hi = mid;
-  }
-  return 1 + lo;
+  return 1 + lookup.edges.countAtOrBelow(v);
 }
 
 /** Fits the baseline side on trusted rows; `labels` holds class numbers (-1 for none). */
@@ -270,19 +274,11 @@ function fitBins(name: string, values: number[], valueLabels: number[], K: numbe
   return { ...shape, counts, modes, modeCounts };
 }
 
-/** Rows remembered for a watched value or bin: global row index, label code, value (bins). */
-interface WatchList {
-  readonly rows: number[];
-  readonly labels: number[];
-  readonly values: number[];
-}
-
 /** Per-column scan state. */
 interface KeyedState {
   readonly kind: 'keys';
   readonly counts: Map<string, Float64Array>;
   overflow: number;
-  readonly watched: Map<string, WatchList>;
 }
 
 interface BinnedState {
@@ -291,7 +287,6 @@ interface BinnedState {
   /** Boyer-Moore majority vote per bin: the candidate value and its vote margin. */
   readonly candidate: Float64Array;
   readonly votes: Float64Array;
-  readonly watched: Map<number, WatchList>;
 }
 
 /** Everything an accumulator learnt, as plain data (Maps and typed arrays) that v8 can serialise. */
@@ -299,62 +294,92 @@ export interface TriggerState {
   readonly rows: number;
   readonly classCounts: Float64Array;
   readonly states: readonly (KeyedState | BinnedState)[];
-  readonly watchedRows: number;
-  readonly truncated: boolean;
 }
 
-export interface TriggerAccumulatorOptions {
-  /** Most rows remembered for late flagging, over all watched values (default 4,000,000). */
-  readonly maxWatchedRows?: number;
+/** The slot of each counted row (binOf, with the lookups fetched once), -1 for the others. */
+function slotsOf(fitted: BinnedColumnBaseline, values: Float64Array | Uint8Array, valid: Uint8Array | null, codes: Int32Array, slots: Int32Array): void {
+  const { edges, spikes } = slotLookup(fitted);
+  const { min, max } = fitted;
+  const above = fitted.edges.length + 2;
+  for (let r = 0; r < codes.length; r++) {
+    const v = values[r]!;
+    // As cellNumber: a value that is not finite counts as missing.
+    if (codes[r]! < 0 || (valid !== null && valid[r] !== 1) || !Number.isFinite(v)) {
+      slots[r] = -1;
+      continue;
+    }
+    let bin = v < min ? 0 : v > max ? above : 1 + edges.countAtOrBelow(v);
+    if (spikes !== null) {
+      const below = spikes.countAtOrBelow(v);
+      if (below > 0 && fitted.spikes[below - 1] === v) bin = above + below;
+    }
+    slots[r] = bin;
+  }
 }
 
-function newWatchList(): WatchList {
-  return { rows: [], labels: [], values: [] };
+/**
+ * Counts per (slot, label) and the majority vote per slot. The vote without a branch (which
+ * would be mispredicted about every other row): an empty slot takes v with one vote, else v adds
+ * a vote to its candidate or takes one away. `pick` is scratch for choosing the candidate.
+ */
+function countAndVote(state: BinnedState, K: number, values: Float64Array | Uint8Array, codes: Int32Array, slots: Int32Array, pick: Float64Array): void {
+  const { counts, candidate, votes } = state;
+  for (let r = 0; r < codes.length; r++) {
+    const bin = slots[r]!;
+    if (bin < 0) continue;
+    const v = values[r]!;
+    counts[bin * K + codes[r]!]!++;
+    const n = votes[bin]!;
+    const empty = (n === 0) as unknown as number;
+    const held = candidate[bin]!;
+    votes[bin] = n - 1 + (((empty | ((held === v) as unknown as number)) as number) << 1);
+    pick[0] = held;
+    pick[1] = v;
+    candidate[bin] = pick[empty & 1]!;
+  }
 }
 
 /**
  * Scan-side counts per (column, value or bin, label). Add batches in any order, merge
- * accumulators from other workers, decide at any point.
- *
- * So that rows can be flagged once the whole scan has decided the triggers, without reading the
- * data twice, the accumulator also remembers the rows of every value or bin it "watches": one
- * whose count has reached twice what the baseline predicts, plus two. A trigger needs four times
- * the baseline rate, so its value is watched long before it is decided; rows of earlier batches
- * that came before the watch began (at most about twice the expected count) are the only ones
- * missed.
+ * accumulators from other workers, decide at any point. Rows carrying a decided trigger are
+ * found afterwards, batch by batch, with `triggerRows`.
  */
 export class TriggerAccumulator {
   states: (KeyedState | BinnedState)[];
   /** Labelled rows seen, per class. */
   classCounts: Float64Array;
   rows = 0;
-  /** Rows remembered in watch lists, and whether the limit stopped any from being remembered. */
-  watchedRows = 0;
-  truncated = false;
-  private readonly maxWatchedRows: number;
+  /**
+   * Per keyed column of numbers: the counts row of each number seen, so that a number is turned
+   * into its text key once, not once a row. The rows are those in `states`.
+   */
+  private readonly byNumber: (Map<number, Float64Array> | undefined)[];
+  /** Slot of each row of the batch being added (scratch). */
+  private slots = new Int32Array(0);
+  /** The two values a vote chooses between (scratch). */
+  private readonly pick = new Float64Array(2);
 
   constructor(
     readonly baseline: TriggerBaseline,
     readonly labelColumn: string,
-    options: TriggerAccumulatorOptions = {},
   ) {
     const K = baseline.classes.length;
-    this.maxWatchedRows = options.maxWatchedRows ?? 4_000_000;
     this.classCounts = new Float64Array(K);
     this.states = baseline.columns.map((c) => {
-      if (c.kind === 'keys') return { kind: 'keys', counts: new Map(), overflow: 0, watched: new Map() };
+      if (c.kind === 'keys') return { kind: 'keys', counts: new Map(), overflow: 0 };
       const slots = slotCount(c);
-      return { kind: 'bins', counts: new Float64Array(slots * K), candidate: new Float64Array(slots), votes: new Float64Array(slots), watched: new Map() };
+      return { kind: 'bins', counts: new Float64Array(slots * K), candidate: new Float64Array(slots), votes: new Float64Array(slots) };
     });
+    this.byNumber = baseline.columns.map(() => undefined);
   }
 
   /** The accumulator's data, for a worker to hand to the one that merges. */
   toState(): TriggerState {
-    return { rows: this.rows, classCounts: this.classCounts, states: this.states, watchedRows: this.watchedRows, truncated: this.truncated };
+    return { rows: this.rows, classCounts: this.classCounts, states: this.states };
   }
 
-  static fromState(baseline: TriggerBaseline, labelColumn: string, state: TriggerState, options: TriggerAccumulatorOptions = {}): TriggerAccumulator {
-    const accumulator = new TriggerAccumulator(baseline, labelColumn, options);
+  static fromState(baseline: TriggerBaseline, labelColumn: string, state: TriggerState): TriggerAccumulator {
+    const accumulator = new TriggerAccumulator(baseline, labelColumn);
     if (state.states.length !== accumulator.states.length || state.classCounts.length !== accumulator.classCounts.length) {
       throw new InputError('trigger counts do not match the baseline');
     }
@@ -362,149 +387,99 @@ export class TriggerAccumulator {
     return accumulator;
   }
 
-  /** Baseline share of a keyed value or a bin (all labels). */
-  private baselineShare(fitted: TriggerColumnBaseline, slot: number): number {
-    const K = this.baseline.classes.length;
-    if (slot < 0) return 0;
-    let count = 0;
-    for (let k = 0; k < K; k++) count += fitted.counts[slot * K + k]!;
-    return count / Math.max(1, this.baseline.rows);
-  }
-
-  private shouldWatch(count: number, share: number): boolean {
-    return count >= 2 * this.rows * share + 2;
-  }
-
-  private remember(list: WatchList, row: number, label: number, value: number): void {
-    if (this.watchedRows >= this.maxWatchedRows) {
-      this.truncated = true;
-      return;
-    }
-    list.rows.push(row);
-    list.labels.push(label);
-    list.values.push(value);
-    this.watchedRows++;
-  }
-
   /** Label codes of a batch against the baseline classes (-1: missing or unknown). */
   labelCodes(batch: Batch): Int32Array {
     const column = batch.byName.get(this.labelColumn);
-    const codes = new Int32Array(batch.rowCount).fill(-1);
-    if (column === undefined) return codes;
-    const index = new Map(this.baseline.classes.map((c, i) => [c, i]));
-    for (let r = 0; r < batch.rowCount; r++) {
-      const key = cellKey(column, r);
-      if (key !== null) codes[r] = index.get(key) ?? -1;
-    }
-    return codes;
+    if (column === undefined) return new Int32Array(batch.rowCount).fill(-1);
+    return classCodes(column, this.baseline.classes);
   }
 
   /** Adds a batch; returns its label codes for reuse. Columns the batch lacks are skipped. */
   add(batch: Batch, codes = this.labelCodes(batch)): Int32Array {
-    const K = this.baseline.classes.length;
     for (let r = 0; r < codes.length; r++) {
       if (codes[r]! >= 0) {
         this.classCounts[codes[r]!]!++;
         this.rows++;
       }
     }
-    const offset = batch.rowOffset;
     this.baseline.columns.forEach((fitted, i) => {
       const column = batch.byName.get(fitted.column);
       if (column === undefined) return;
       const state = this.states[i]!;
-      if (state.kind === 'keys' && fitted.kind === 'keys') {
-        const keys: (string | null)[] = new Array(codes.length).fill(null);
-        const touched = new Set<string>();
-        for (let r = 0; r < codes.length; r++) {
-          const y = codes[r]!;
-          if (y < 0) continue;
-          const key = cellKey(column, r);
-          if (key === null) continue;
-          let row = state.counts.get(key);
-          if (row === undefined) {
-            if (state.counts.size >= this.baseline.maxKeys) {
-              state.overflow++;
-              continue;
-            }
-            row = new Float64Array(K);
-            state.counts.set(key, row);
-          }
-          row[y]!++;
-          keys[r] = key;
-          touched.add(key);
-        }
-        const index = keyIndex(fitted);
-        for (const key of touched) {
-          if (state.watched.has(key)) continue;
-          const count = state.counts.get(key)!.reduce((a, b) => a + b, 0);
-          if (this.shouldWatch(count, this.baselineShare(fitted, index.get(key) ?? -1))) state.watched.set(key, newWatchList());
-        }
-        if (state.watched.size === 0) return;
-        for (let r = 0; r < codes.length; r++) {
-          const key = keys[r];
-          if (key === null || key === undefined) continue;
-          const list = state.watched.get(key);
-          if (list !== undefined) this.remember(list, offset + r, codes[r]!, 0);
-        }
-        return;
-      }
-      if (state.kind !== 'bins' || fitted.kind !== 'bins') return;
-      const slots = new Int32Array(codes.length).fill(-1);
-      const values = new Float64Array(codes.length);
-      for (let r = 0; r < codes.length; r++) {
-        const y = codes[r]!;
-        if (y < 0) continue;
-        const v = cellNumber(column, r);
-        if (Number.isNaN(v)) continue;
-        const bin = binOf(fitted, v);
-        slots[r] = bin;
-        values[r] = v;
-        state.counts[bin * K + y]!++;
-        if (state.votes[bin] === 0) {
-          state.candidate[bin] = v;
-          state.votes[bin] = 1;
-        } else if (state.candidate[bin] === v) {
-          state.votes[bin]!++;
-        } else {
-          state.votes[bin]!--;
-        }
-      }
-      const slotTotal = slotCount(fitted);
-      for (let b = 0; b < slotTotal; b++) {
-        if (state.watched.has(b)) continue;
-        let count = 0;
-        for (let k = 0; k < K; k++) count += state.counts[b * K + k]!;
-        if (count > 0 && this.shouldWatch(count, this.baselineShare(fitted, b))) state.watched.set(b, newWatchList());
-      }
-      if (state.watched.size === 0) return;
-      for (let r = 0; r < codes.length; r++) {
-        if (slots[r]! < 0) continue;
-        const list = state.watched.get(slots[r]!);
-        if (list !== undefined) this.remember(list, offset + r, codes[r]!, values[r]!);
-      }
+      if (state.kind === 'keys' && fitted.kind === 'keys') this.addKeys(state, column, codes, i);
+      else if (state.kind === 'bins' && fitted.kind === 'bins') this.addBins(state, fitted, column, codes);
     });
     return codes;
   }
 
-  /**
-   * Global rows remembered for a decided trigger that carry its label (and, for a value trigger,
-   * exactly its value), ascending.
-   */
-  lateRows(trigger: Trigger): number[] {
-    const i = this.baseline.columns.findIndex((c) => c.column === trigger.column);
-    if (i < 0) return [];
-    const state = this.states[i]!;
-    const list = state.kind === 'keys' ? state.watched.get(trigger.key ?? '') : state.watched.get(trigger.bin ?? -1);
-    if (list === undefined) return [];
-    const rows: number[] = [];
-    for (let j = 0; j < list.rows.length; j++) {
-      if (list.labels[j] !== trigger.labelCode) continue;
-      if (trigger.kind === 'value' && list.values[j] !== trigger.value) continue;
-      rows.push(list.rows[j]!);
+  /** The counts row of a key, made on first sight; undefined (and counted) past maxKeys. */
+  private countsOf(state: KeyedState, key: string): Float64Array | undefined {
+    let row = state.counts.get(key);
+    if (row === undefined) {
+      if (state.counts.size >= this.baseline.maxKeys) {
+        state.overflow++;
+        return undefined;
+      }
+      row = new Float64Array(this.baseline.classes.length);
+      state.counts.set(key, row);
     }
-    return rows.sort((a, b) => a - b);
+    return row;
   }
+
+  private addKeys(state: KeyedState, column: Column, codes: Int32Array, i: number): void {
+    const valid = column.valid;
+    if (column.type === 'int' || column.type === 'float' || column.type === 'timestamp') {
+      const values = column.values as Float64Array;
+      let byNumber = this.byNumber[i];
+      if (byNumber === undefined) this.byNumber[i] = byNumber = new Map();
+      for (let r = 0; r < codes.length; r++) {
+        const y = codes[r]!;
+        if (y < 0 || (valid !== null && valid[r] !== 1)) continue;
+        const v = values[r]!;
+        if (Number.isNaN(v)) continue;
+        // Map keys compare as SameValueZero, so -0 shares 0's row, as String(-0) is '0'.
+        let row = byNumber.get(v);
+        if (row === undefined) {
+          row = this.countsOf(state, String(v));
+          if (row === undefined) continue;
+          byNumber.set(v, row);
+        }
+        row[y]!++;
+      }
+      return;
+    }
+    if (column.type === 'string') {
+      const values = column.values;
+      for (let r = 0; r < codes.length; r++) {
+        const y = codes[r]!;
+        if (y < 0 || (valid !== null && valid[r] !== 1)) continue;
+        const row = this.countsOf(state, values[r]!);
+        if (row !== undefined) row[y]!++;
+      }
+      return;
+    }
+    for (let r = 0; r < codes.length; r++) {
+      const y = codes[r]!;
+      if (y < 0) continue;
+      const key = cellKey(column, r);
+      if (key === null) continue;
+      const row = this.countsOf(state, key);
+      if (row !== undefined) row[y]!++;
+    }
+  }
+
+  private addBins(state: BinnedState, fitted: BinnedColumnBaseline, column: Column, codes: Int32Array): void {
+    if (column.type === 'string') return;
+    const rows = codes.length;
+    // Two passes, each a function of its own (so each is optimised on its own): the slots first
+    // (-1 for rows not counted), then the counts and votes, whose branches are hard to predict
+    // and are best kept away from the lookups.
+    if (this.slots.length < rows) this.slots = new Int32Array(rows);
+    slotsOf(fitted, column.values, column.valid, codes, this.slots);
+    countAndVote(state, this.baseline.classes.length, column.values, codes, this.slots, this.pick);
+  }
+
+
 
   /** Folds another accumulator over the same baseline into this one. */
   merge(other: TriggerAccumulator): void {
@@ -515,16 +490,6 @@ export class TriggerAccumulator {
     for (let k = 0; k < this.classCounts.length; k++) this.classCounts[k] = this.classCounts[k]! + other.classCounts[k]!;
     this.states.forEach((state, i) => {
       const theirs = other.states[i]!;
-      for (const [slot, list] of theirs.watched as Map<string | number, WatchList>) {
-        const watched = state.watched as Map<string | number, WatchList>;
-        let mine = watched.get(slot);
-        if (mine === undefined) {
-          mine = newWatchList();
-          watched.set(slot, mine);
-        }
-        for (let j = 0; j < list.rows.length; j++) this.remember(mine, list.rows[j]!, list.labels[j]!, list.values[j]!);
-      }
-      if (theirs.kind === 'keys' || theirs.kind === 'bins') this.truncated ||= (other as { truncated?: boolean }).truncated === true;
       if (state.kind === 'keys' && theirs.kind === 'keys') {
         state.overflow += theirs.overflow;
         for (const [key, row] of theirs.counts) {

@@ -217,22 +217,40 @@ async function* streamBatches(
   } catch (error) {
     throw new InputError(`cannot read: ${duckdbMessage(error)}`, { subject: shape.path, cause: error });
   }
-  for (;;) {
-    let chunk;
-    try {
-      chunk = await result.fetchChunk();
-    } catch (error) {
-      throw new InputError(`cannot read row ${rowOffset + buffered}: ${duckdbMessage(error)}`, { subject: shape.path, cause: error });
+  const stream = result;
+  let pending: ReturnType<typeof stream.fetchChunk> | undefined;
+  const fetch = () => {
+    const next = stream.fetchChunk();
+    // Awaited below; a failure while this batch is still being used must not go unhandled.
+    next.catch(() => undefined);
+    return next;
+  };
+  try {
+    pending = fetch();
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await pending;
+      } catch (error) {
+        throw new InputError(`cannot read row ${rowOffset + buffered}: ${duckdbMessage(error)}`, { subject: shape.path, cause: error });
+      } finally {
+        pending = undefined;
+      }
+      if (!chunk || chunk.rowCount === 0) break;
+      // DuckDB makes the next chunk while this one is copied (and while the batch is checked).
+      pending = fetch();
+      const count = chunk.rowCount;
+      for (let from = 0; from < count; ) {
+        const take = Math.min(count - from, batchRows - buffered);
+        for (let c = 0; c < buffers.length; c++) buffers[c]!.append(chunk, c, from, take);
+        buffered += take;
+        from += take;
+        if (buffered === batchRows) yield emit();
+      }
     }
-    if (!chunk || chunk.rowCount === 0) break;
-    const count = chunk.rowCount;
-    for (let from = 0; from < count; ) {
-      const take = Math.min(count - from, batchRows - buffered);
-      for (let c = 0; c < buffers.length; c++) buffers[c]!.append(chunk, c, from, take);
-      buffered += take;
-      from += take;
-      if (buffered === batchRows) yield emit();
-    }
+  } finally {
+    // A reader that stops early closes the connection next: no fetch may still be running then.
+    if (pending !== undefined) await pending.catch(() => undefined);
   }
   if (buffered > 0) yield emit();
   assertRowCount(shape.path, shape.declaredRows, rowOffset - start, options.range);

@@ -38,6 +38,14 @@ export class BatchFindings implements RowFlags {
     return this.registry.intern(code, this.check);
   }
 
+  /** Flags of one check, whenever it writes them: a runner may flag after the next one started. */
+  forCheck(check: number): RowFlags {
+    return {
+      reason: (code) => this.registry.intern(code, check),
+      flag: (row, reasonId) => this.flag(row, reasonId),
+    };
+  }
+
   flag(row: number, reasonId: number): void {
     if (this.length === this.rows.length) {
       const rows = new Int32Array(this.rows.length * 2);

@@ -10,17 +10,50 @@ import type { Quarantine } from './findings.js';
 export const ROW_COLUMN = '_row';
 export const REASONS_COLUMN = '_reasons';
 
-/** Copies the given rows of a column into a new column. */
-export function gatherColumn(column: Column, rows: Int32Array, count: number): Column {
-  const pick = <T extends { [i: number]: unknown }>(source: T, target: T): T => {
-    for (let k = 0; k < count; k++) target[k] = source[rows[k]!];
-    return target;
-  };
-  const valid = column.valid === null ? null : pick(column.valid, new Uint8Array(count));
-  const bad = column.bad === null ? null : pick(column.bad, new Uint8Array(count));
-  if (column.type === 'string') return { ...column, valid, bad, values: pick(column.values, new Array<string>(count)) };
-  if (column.type === 'bool') return { ...column, valid, bad, values: pick(column.values, new Uint8Array(count)) };
-  return { ...column, valid, bad, values: pick(column.values, new Float64Array(count)) };
+/**
+ * The given rows (ascending) as runs of consecutive rows: starts[i] for lengths[i] rows. A batch
+ * keeps most of its rows, so the runs are long and typed arrays are copied run by run.
+ */
+function runsOf(rows: Int32Array, count: number): { starts: Int32Array; lengths: Int32Array; runs: number } {
+  const starts = new Int32Array(count);
+  const lengths = new Int32Array(count);
+  let runs = 0;
+  for (let k = 0; k < count; k++) {
+    const row = rows[k]!;
+    if (runs > 0 && starts[runs - 1]! + lengths[runs - 1]! === row) lengths[runs - 1]!++;
+    else {
+      starts[runs] = row;
+      lengths[runs++] = 1;
+    }
+  }
+  return { starts, lengths, runs };
+}
+
+type Runs = ReturnType<typeof runsOf>;
+
+function gatherTyped<T extends Uint8Array | Float64Array>(source: T, target: T, { starts, lengths, runs }: Runs): T {
+  let at = 0;
+  for (let i = 0; i < runs; i++) {
+    const start = starts[i]!;
+    target.set(source.subarray(start, start + lengths[i]!), at);
+    at += lengths[i]!;
+  }
+  return target;
+}
+
+function gatherStrings(source: readonly string[], rows: Int32Array, count: number): string[] {
+  const target = new Array<string>(count);
+  for (let k = 0; k < count; k++) target[k] = source[rows[k]!]!;
+  return target;
+}
+
+/** Copies the given rows (ascending) of a column into a new column. */
+export function gatherColumn(column: Column, rows: Int32Array, count: number, runs: Runs = runsOf(rows, count)): Column {
+  const valid = column.valid === null ? null : gatherTyped(column.valid, new Uint8Array(count), runs);
+  const bad = column.bad === null ? null : gatherTyped(column.bad, new Uint8Array(count), runs);
+  if (column.type === 'string') return { ...column, valid, bad, values: gatherStrings(column.values, rows, count) };
+  if (column.type === 'bool') return { ...column, valid, bad, values: gatherTyped(column.values, new Uint8Array(count), runs) };
+  return { ...column, valid, bad, values: gatherTyped(column.values, new Float64Array(count), runs) };
 }
 
 function cleanColumnsOf(input: InputShape, crossFormat: boolean, contract?: Contract): OutputColumn[] {
@@ -100,7 +133,8 @@ export class RowRouter {
         held[k] = heldRow[k]! - raw.rowOffset;
         heldReasons[k] = quarantine.reasonsOf(from + k);
       }
-      const columns = raw.columns.map((c) => gatherColumn(c, held, heldCount));
+      const runs = runsOf(held, heldCount);
+      const columns = raw.columns.map((c) => gatherColumn(c, held, heldCount, runs));
       columns.push(
         { name: ROW_COLUMN, type: 'int', sourceType: 'BIGINT', values: heldRow, valid: null, bad: null },
         { name: REASONS_COLUMN, type: 'string', sourceType: 'VARCHAR', values: heldReasons, valid: null, bad: null },
@@ -123,5 +157,6 @@ export class RowRouter {
 }
 
 function gatherBatch(batch: Batch, rows: Int32Array, count: number): Batch {
-  return makeBatch(batch.rowOffset, count, batch.columns.map((c) => gatherColumn(c, rows, count)));
+  const runs = runsOf(rows, count);
+  return makeBatch(batch.rowOffset, count, batch.columns.map((c) => gatherColumn(c, rows, count, runs)));
 }

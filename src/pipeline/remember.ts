@@ -43,6 +43,11 @@ export class QuarantineMemory {
     });
   }
 
+  /** Drops what was noted: the rows are being routed again. */
+  forget(): void {
+    this.found.clear();
+  }
+
   /** Adds what was noted to the store (saved with it); returns how many fingerprints were new. */
   commit(dataset: string): number {
     let added = 0;

@@ -4,15 +4,17 @@
 //   checkRange    read rows (all, or one range), apply the contract's types, run the checks,
 //                 fold flags into a compact quarantine list and the checks' states;
 //   completeScan  fold the ranges' states (late flags included), route rows, write the report.
-// In one process, when no check needs the whole dataset before flagging, routing happens
-// inside checkRange and the input is read once.
+// In one process, routing happens inside checkRange and the input is read once; only when a
+// check flags rows at the end (a trigger was found) does completeScan read it again to route
+// every row with those flags.
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { CheckContext, CheckDefinition, CheckEnd, ScoreSink } from '../core/check.js';
-import type { DatasetFinding } from '../core/types.js';
+import type { CheckContext, CheckDefinition, CheckEnd, ScoreSink, WorkerThreads } from '../core/check.js';
+import type { Batch, DatasetFinding } from '../core/types.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { selectChecks } from '../checks/index.js';
+import { ScoringThreads } from '../detectors/threads.js';
 import { replayCheck } from '../checks/replay.js';
 import { applyContractTypes } from '../contract/coerce.js';
 import type { LoadedContract } from '../contract/load.js';
@@ -60,6 +62,12 @@ export interface ScanOptions {
   readonly memory?: string;
   /** Append a record of this scan to this audit log. */
   readonly auditLog?: string;
+  /**
+   * Threads that score batches for the detectors besides the scan's own (0: none). Default
+   * DATAWARDEN_SCORING_THREADS, else one fewer than the cores, at most 4. Scores and flags are
+   * the same whatever the count.
+   */
+  readonly threads?: number;
   /** Called after each batch with rows done and the total when known. */
   readonly onProgress?: (rowsDone: number, totalRows: number | null) => void;
 }
@@ -84,7 +92,7 @@ export interface ScanPlan {
   readonly findings: readonly DatasetFinding[];
   /** Codes of findings that hold every row back. */
   readonly heldCodes: readonly string[];
-  /** Whether some check flags rows only at the end, so rows cannot be routed as they are checked. */
+  /** Whether some check may flag rows only at the end, so rows routed as they are checked may need routing again. */
   readonly flagsAtEnd: boolean;
   readonly memory?: FileReplayStore;
   /** What the manifest claims (signer, source), when one was given and could be read. */
@@ -170,8 +178,25 @@ async function resolveModel(options: ScanOptions, seed: number): Promise<{ model
   return { model, modelSource: options.baseline ? 'baseline' : 'input' };
 }
 
-function contextOf(options: ScanOptions, input: InputShape, seed: number, partial: boolean, model?: FittedModel, scores?: ScoreSink): CheckContext {
-  return { contract: options.contract.contract, input, seed, model: model?.bundle, partial, scores };
+function contextOf(options: ScanOptions, input: InputShape, seed: number, partial: boolean, model?: FittedModel, scores?: ScoreSink, threads?: WorkerThreads): CheckContext {
+  return { contract: options.contract.contract, input, seed, model: model?.bundle, partial, scores, threads };
+}
+
+/**
+ * Batches checked and not yet folded, besides the one being read: the threads score it while
+ * this thread reads and checks the next. No more: a source reuses a batch's arrays once two more
+ * batches are read, and a batch is routed from its arrays when it is folded.
+ */
+const IN_FLIGHT_BATCHES = 1;
+
+/** A batch checked but not yet folded: runners on other threads may still be scoring it. */
+interface InFlight {
+  readonly raw: Batch;
+  readonly batch: Batch;
+  readonly flags: BatchFindings;
+  readonly done: Promise<void> | undefined;
+  /** The scoring threads' job mark once the batch was checked: its jobs are those below. */
+  readonly mark: number | undefined;
 }
 
 /** What checking one row range (or the whole input) produced; v8-serialisable for the queue. */
@@ -192,46 +217,63 @@ export interface RangeResult {
 
 /**
  * Reads and checks rows. With a router, each batch's rows are routed as soon as it is checked
- * (only valid when the plan has no late flags).
+ * (when the plan has late flags, completeScan must be told the routing is tentative).
  */
 export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowRouter, scoresPath?: string): Promise<RangeResult> {
   const { options } = plan;
   const { contract } = options.contract;
   const scores = scoresPath ? new ScoreWriter(scoresPath, plan.outFormat) : undefined;
-  const context = contextOf(options, plan.shape, plan.seed, range !== undefined, plan.model, scores);
+  // Detectors score on other threads when there are cores to spare.
+  const threads = plan.model !== undefined && plan.definitions.some((d) => d.meta.needsModel) ? ScoringThreads.open(options.threads) : undefined;
+  const context = contextOf(options, plan.shape, plan.seed, range !== undefined, plan.model, scores, threads);
   const runners = plan.definitions.map((d) => d.create(context));
   const registry = new ReasonRegistry();
-  const flags = new BatchFindings(registry);
   const quarantine = new Quarantine();
   const perCheck: number[] = plan.definitions.map(() => 0);
   const sources = router ? newSourceStats(plan) : undefined;
   const source = await openSource(options.input, 'raw');
   let rows = 0;
+  // A batch is folded (and routed) once every runner is done with it. Runners that score on
+  // other threads finish later, so the next batch is read and checked meanwhile.
+  const settle = async ({ raw, batch, flags, done, mark }: InFlight): Promise<void> => {
+    // Rather than wait for the threads, this thread takes its share of the batch's scoring.
+    if (mark !== undefined) threads?.helpUntil(mark);
+    await done;
+    await scores?.flush(batch);
+    const from = quarantine.length;
+    foldBatch(flags, registry, batch.rowOffset, batch.rowCount, plan.heldCodes, quarantine, perCheck);
+    if (router) {
+      await router.route(raw, batch, quarantine, from);
+      sources!.addBatch(batch, ...batchHits(quarantine, from, batch.rowOffset, batch.rowCount));
+      plan.remember?.observe(batch, quarantine, from, quarantine.length);
+    }
+    rows += batch.rowCount;
+    options.onProgress?.(rows, plan.shape.declaredRows);
+  };
+  const inFlight: InFlight[] = [];
   try {
     await scores?.open();
     for await (const raw of source.batches({ batchRows: options.batchRows, range })) {
       const batch = applyContractTypes(raw, contract);
-      flags.reset();
+      const flags = new BatchFindings(registry);
+      const waits: Promise<void>[] = [];
       for (let c = 0; c < runners.length; c++) {
-        flags.check = c;
-        runners[c]!.run(batch, flags);
+        const done = runners[c]!.run(batch, flags.forCheck(c));
+        if (done) waits.push(done);
       }
-      await scores?.flush(batch);
-      const from = quarantine.length;
-      foldBatch(flags, registry, batch.rowOffset, batch.rowCount, plan.heldCodes, quarantine, perCheck);
-      if (router) {
-        await router.route(raw, batch, quarantine, from);
-        sources!.addBatch(batch, ...batchHits(quarantine, from, batch.rowOffset, batch.rowCount));
-        plan.remember?.observe(batch, quarantine, from, quarantine.length);
-      }
-      rows += batch.rowCount;
-      options.onProgress?.(rows, plan.shape.declaredRows);
+      const done = waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+      // Awaited in settle(); until then a failure must not count as unhandled.
+      done?.catch(() => undefined);
+      inFlight.push({ raw, batch, flags, done, mark: threads?.mark() });
+      if (inFlight.length > IN_FLIGHT_BATCHES) await settle(inFlight.shift()!);
     }
+    while (inFlight.length > 0) await settle(inFlight.shift()!);
     await scores?.close();
   } catch (error) {
     await scores?.abort();
     throw error;
   } finally {
+    await threads?.close();
     await source.close();
   }
   const codeChecks: Record<string, number> = {};
@@ -259,21 +301,15 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const outputs = new OutputSet(options.outDir);
   await outputs.prepare();
   const scoresPath = options.emitScores ? outputs.tempPath(outputNames(plan.outFormat).scores) : undefined;
-  if (plan.flagsAtEnd) {
-    // Some check flags rows only once every row is counted: check first, route after.
-    try {
-      return await completeScan(plan, [await checkRange(plan, undefined, undefined, scoresPath)], { outputs });
-    } catch (error) {
-      await outputs.abort();
-      throw error;
-    }
-  }
+  // Rows are routed as they are checked. When some check can flag rows only at the end (a
+  // trigger), that routing is tentative: it stands when the check flags none at the end (no
+  // trigger found, the usual case), and completeScan routes every row again when it does.
   const router = routerFor(plan, outputs);
   try {
     await router.open();
     const result = await checkRange(plan, undefined, router, scoresPath);
     await router.close();
-    return await completeScan(plan, [result], { outputs, router });
+    return await completeScan(plan, [result], { outputs, router, tentative: plan.flagsAtEnd });
   } catch (error) {
     await router.abort();
     await outputs.abort();
@@ -334,6 +370,8 @@ interface Routed {
   readonly outputs: OutputSet;
   /** Set when rows were routed as they were checked. */
   readonly router?: RowRouter;
+  /** The routing did not wait for late flags: if there are some, rows are routed again. */
+  readonly tentative?: boolean;
 }
 
 /**
@@ -417,10 +455,14 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
     let router = routed?.router;
     let sources: SourceStats;
     let quarantine = mergeQuarantines(results);
+    if (router && (late.rows.length > 0 || late.flaggers.length > 0)) {
+      if (!routed?.tentative) throw new Error('late flags after rows were routed: a check flags at the end without declaring meta.flagsAtEnd');
+      // The rows were routed before the late flags were known: drop that routing and redo it.
+      await router.abort();
+      plan.remember?.forget();
+      router = undefined;
+    }
     if (router) {
-      if (late.rows.length > 0 || late.flaggers.length > 0) {
-        throw new Error('late flags after rows were routed: a check flags at the end without declaring meta.flagsAtEnd');
-      }
       sources = newSourceStats(plan);
       for (const result of results) if (result.sources) sources.merge(SourceStats.fromJSON(result.sources));
     } else {

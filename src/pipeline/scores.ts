@@ -11,7 +11,8 @@ export const SCORE_COLUMNS = ['outlier_score', 'label_score'] as const;
 
 export class ScoreWriter implements ScoreSink {
   private writer: TableWriter | undefined;
-  private readonly pending = new Map<string, Float64Array>();
+  /** Scores recorded per batch not yet written: a scan checks the next batch before it writes one. */
+  private readonly pending = new Map<Batch, Map<string, Float64Array>>();
 
   constructor(private readonly path: string, private readonly format: Format) {}
 
@@ -24,19 +25,22 @@ export class ScoreWriter implements ScoreSink {
 
   record(name: string, batch: Batch, scores: Float64Array): void {
     if (scores.length !== batch.rowCount) throw new Error(`${name}: ${scores.length} scores for ${batch.rowCount} rows`);
-    this.pending.set(name, scores.slice());
+    let recorded = this.pending.get(batch);
+    if (recorded === undefined) this.pending.set(batch, (recorded = new Map()));
+    recorded.set(name, scores.slice());
   }
 
   /** Writes the scores recorded for this batch. */
   async flush(batch: Batch): Promise<void> {
     const rows = Float64Array.from({ length: batch.rowCount }, (_, i) => batch.rowOffset + i);
     const columns: Column[] = [{ name: ROW_COLUMN, type: 'int', sourceType: 'BIGINT', values: rows, valid: null, bad: null }];
+    const recorded = this.pending.get(batch);
+    this.pending.delete(batch);
     for (const name of SCORE_COLUMNS) {
-      const values = this.pending.get(name) ?? new Float64Array(batch.rowCount).fill(Number.NaN);
+      const values = recorded?.get(name) ?? new Float64Array(batch.rowCount).fill(Number.NaN);
       const valid = Uint8Array.from(values, (v) => (Number.isNaN(v) ? 0 : 1));
       columns.push({ name, type: 'float', sourceType: 'DOUBLE', values, valid: valid.includes(0) ? valid : null, bad: null });
     }
-    this.pending.clear();
     await this.writer!.write(makeBatch(batch.rowOffset, batch.rowCount, columns));
   }
 

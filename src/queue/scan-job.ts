@@ -128,7 +128,7 @@ export async function processScanJob(job: QueueJob<ScanJobData>, token: string |
       const outDir = resolveOutDir(request.outDir, { jobId, at: dueTime(job), name: request.schedule?.name, timezone: request.schedule?.timezone });
       // Range jobs check in parallel, then the completion reads the whole input again to route
       // rows: that pays off when the checks are the expensive part (detectors), or when an
-      // in-process scan reads twice anyway (a check that flags at the end).
+      // in-process scan may read twice anyway (a check that flags at the end).
       const worthIt = selectChecks(request.checks).some((d) => d.meta.needsModel === true || d.meta.flagsAtEnd === true);
       // Scores are one file in row order: a scan that writes them is not split.
       const split = !request.emitScores && (await context.shouldSplit(worthIt));

@@ -86,6 +86,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Sca
         LOG_LEVEL: log?.level ?? process.env.LOG_LEVEL ?? 'warn',
         // Parallelism comes from job slots (one forked process each), not from threads inside one.
         DATAWARDEN_DUCKDB_THREADS: process.env.DATAWARDEN_DUCKDB_THREADS || '1',
+        DATAWARDEN_SCORING_THREADS: process.env.DATAWARDEN_SCORING_THREADS || '0',
       },
     },
   });

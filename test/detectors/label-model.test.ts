@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { InputError } from '../../src/core/errors.js';
 import { Random } from '../../src/core/random.js';
 import { encodeFeatures, fitFeatureEncoder, matrixFromRows, type FeatureMatrix } from '../../src/detectors/features.js';
-import { fitExtraTrees, predictExtraTrees } from '../../src/detectors/extra-trees.js';
+import { accumulateTrees, compileTrees, fitExtraTrees, predictExtraTrees, type ExtraTreesModel } from '../../src/detectors/extra-trees.js';
 import { fitLogistic, predictLogistic } from '../../src/detectors/logistic.js';
 import {
   classBalanceShift,
@@ -257,4 +257,41 @@ test('extra trees: seeded, probabilities sum to 1, training rows recovered with 
     assert.equal(row.indexOf(Math.max(...row)), codes[r]);
   }
   assert.notDeepEqual(fitExtraTrees(matrix, codes, 3, { seed: 5, trees: 20 }).splitValue, a.splitValue);
+});
+
+/** Class shares by walking the stored trees one row at a time, summed in tree order. */
+function walkStoredTrees(model: ExtraTreesModel, matrix: FeatureMatrix): Float64Array {
+  const { classes, trees, treeStart, splitFeature, splitValue, leftChild, rightChild, leafShares } = model;
+  const out = new Float64Array(matrix.rows * classes);
+  for (let t = 0; t < trees; t++) {
+    const start = treeStart[t]!;
+    for (let r = 0; r < matrix.rows; r++) {
+      let node = start;
+      while (splitFeature[node]! >= 0) node = start + (matrix.data[splitFeature[node]! * matrix.rows + r]! < splitValue[node]! ? leftChild[node]! : rightChild[node]!);
+      for (let k = 0; k < classes; k++) out[r * classes + k] = out[r * classes + k]! + (1 / trees) * leafShares[leftChild[node]! * classes + k]!;
+    }
+  }
+  return out;
+}
+
+test('extra trees: the compiled lockstep walk equals walking the stored trees, to the bit, over any row range', () => {
+  const random = new Random(12);
+  const rows = 2000;
+  const values = Array.from({ length: rows }, () => [random.nextFloat() * 10, Math.floor(random.nextFloat() * 4), random.nextFloat() - 0.5]);
+  const codes = Int32Array.from(values, (v) => (v[0]! + v[1]! > 6 ? 1 : v[2]! > 0 ? 2 : 0));
+  const matrix = matrixFromRows(values);
+  // Deep trees (one-row leaves) and a tree that is a single leaf (every row one class).
+  const deep = fitExtraTrees(matrix, codes, 3, { seed: 2, trees: 7, minLeaf: 1 });
+  const single = fitExtraTrees(matrix, new Int32Array(rows), 3, { seed: 2, trees: 2 });
+  assert.equal(single.splitFeature.length, 2);
+  // Scored rows hold values beyond the fitted range, ties with split values, and NaN (goes right).
+  const probe = matrixFromRows(values.map((v, i) => (i % 97 === 0 ? [Number.NaN, v[1]!, 100] : i % 89 === 0 ? [deep.splitValue[0]!, v[1]!, v[2]!] : v)));
+  for (const model of [deep, single]) {
+    const expected = walkStoredTrees(model, probe);
+    assert.deepEqual(predictExtraTrees(model, probe), expected);
+    // A range of rows (as a scoring thread takes one) gives the same numbers for those rows.
+    const part = new Float64Array((1500 - 13) * model.classes);
+    accumulateTrees(compileTrees(model), probe.data, probe.rows, 13, 1500, part);
+    assert.deepEqual(part, expected.subarray(13 * model.classes, 1500 * model.classes));
+  }
 });

@@ -176,7 +176,18 @@ test('accumulators merge: batches and workers fold into the same decision', () =
   assert.deepEqual(one.decide().map(triggerReason), ['trigger:x=0.777']);
 });
 
-test('late rows: the rows remembered while scanning batch by batch are the trigger rows, in global indices', () => {
+/** Global rows carrying a decided trigger, found batch by batch as the routing pass does. */
+function rowsByBatch(accumulator: TriggerAccumulator, baseline: TriggerBaseline, whole: Batch, triggers: ReturnType<TriggerAccumulator['decide']>, batchRows: number): number[] {
+  const rows: number[] = [];
+  for (let start = 0; start < whole.rowCount; start += batchRows) {
+    const part = sliceBatch(whole, start, Math.min(whole.rowCount, start + batchRows));
+    const found = triggerRows(part, triggers, baseline, accumulator.labelCodes(part));
+    for (const r of found.rows) rows.push(part.rowOffset + r);
+  }
+  return rows;
+}
+
+test('trigger rows: found batch by batch once the counts are decided, in global indices', () => {
   const baseline = fitBaseline();
   const rows = cleanRows(6000, 11);
   const poisoned: number[] = [];
@@ -191,7 +202,7 @@ test('late rows: the rows remembered while scanning batch by batch are the trigg
   for (let start = 0; start < 6000; start += 1000) accumulator.add(sliceBatch(whole, start, start + 1000));
   const triggers = accumulator.decide();
   assert.deepEqual(triggers.map(triggerReason), ['trigger:colour=ultraviolet']);
-  assert.deepEqual(accumulator.lateRows(triggers[0]!), poisoned);
+  assert.deepEqual(rowsByBatch(accumulator, baseline, whole, triggers, 1000), poisoned);
   // Workers: three ranges, states passed as plain data, merged in order.
   const merged = new TriggerAccumulator(baseline, 'label');
   for (const [start, end] of [
@@ -204,10 +215,10 @@ test('late rows: the rows remembered while scanning batch by batch are the trigg
     merged.merge(TriggerAccumulator.fromState(baseline, 'label', structuredClone(part.toState())));
   }
   assert.deepEqual(merged.decide(), triggers);
-  assert.deepEqual(merged.lateRows(triggers[0]!), poisoned);
+  assert.deepEqual(rowsByBatch(merged, baseline, whole, triggers, 700), poisoned);
 });
 
-test('late rows: an exact-value trigger keeps only rows with that value and label', () => {
+test('trigger rows: an exact-value trigger keeps only rows with that value and label', () => {
   const baseline = fitBaseline();
   const rows = cleanRows(3000, 12);
   const poisoned: number[] = [];
@@ -216,25 +227,15 @@ test('late rows: an exact-value trigger keeps only rows with that value and labe
     rows.label[i] = 'cat';
     poisoned.push(i);
   }
+  // Same value, other label: not a trigger row.
+  rows.x[1] = 0.25;
+  rows.label[1] = 'dog';
   const whole = toBatch(rows);
   const accumulator = new TriggerAccumulator(baseline, 'label');
   for (let start = 0; start < 3000; start += 500) accumulator.add(sliceBatch(whole, start, start + 500));
-  const [trigger] = accumulator.decide();
-  assert.equal(triggerReason(trigger!), 'trigger:x=0.25');
-  assert.deepEqual(accumulator.lateRows(trigger!), poisoned);
-});
-
-test('the watch limit bounds memory and is reported', () => {
-  const baseline = fitBaseline();
-  const rows = cleanRows(2000, 13);
-  for (let i = 0; i < 2000; i += 20) {
-    rows.colour[i] = 'ultraviolet';
-    rows.label[i] = 'dog';
-  }
-  const accumulator = new TriggerAccumulator(baseline, 'label', { maxWatchedRows: 10 });
-  accumulator.add(toBatch(rows));
-  assert.equal(accumulator.watchedRows, 10);
-  assert.equal(accumulator.truncated, true);
+  const triggers = accumulator.decide();
+  assert.deepEqual(triggers.map(triggerReason), ['trigger:x=0.25']);
+  assert.deepEqual(rowsByBatch(accumulator, baseline, whole, triggers, 500), poisoned);
 });
 
 test('drift is not a trigger: a broad shift of a numeric column, many new values in a categorical one', () => {

@@ -28,9 +28,9 @@ async function quarantineOf(path: string): Promise<Map<number, string>> {
   return new Map(Array.from({ length: rows }, (_, r) => [Number(values._row![r]), String(values._reasons![r])]));
 }
 
-async function scanTo(name: string, args: string[]) {
+async function scanTo(name: string, args: string[], env?: NodeJS.ProcessEnv) {
   const out = join(work, name);
-  const result = await runCli(['scan', INCOMING, '--contract', CONTRACT, '--out', out, '--no-audit', ...args]);
+  const result = await runCli(['scan', INCOMING, '--contract', CONTRACT, '--out', out, '--no-audit', ...args], { env });
   assert.ok(result.code === 1 || result.code === 2, result.stderr);
   return { out, quarantine: await quarantineOf(join(out, 'quarantine.csv')), report: JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) };
 }
@@ -119,4 +119,31 @@ test('a model fitted for another contract is refused, naming the file', async ()
   const result = await runCli(['scan', INCOMING, '--contract', other, '--out', join(work, 'refused'), '--model', model]);
   assert.equal(result.code, 3);
   assert.match(result.stderr, /credit\.model\.json: model was fitted for another contract/);
+});
+
+test('scoring threads change nothing: the same scores, to the digit, and the same quarantine without them', async () => {
+  const single = await scanTo('one-thread', ['--baseline', TRUSTED, '--emit-scores'], { DATAWARDEN_SCORING_THREADS: '0' });
+  const several = await scanTo('two-threads', ['--baseline', TRUSTED, '--emit-scores'], { DATAWARDEN_SCORING_THREADS: '2' });
+  for (const run of [single, several]) {
+    assert.equal(readFileSync(join(run.out, 'scores.csv'), 'utf8'), readFileSync(join(work, 'baseline', 'scores.csv'), 'utf8'));
+    assert.equal(readFileSync(join(run.out, 'quarantine.csv'), 'utf8'), readFileSync(join(work, 'baseline', 'quarantine.csv'), 'utf8'));
+    assert.equal(readFileSync(join(run.out, 'clean.csv'), 'utf8'), readFileSync(join(work, 'baseline', 'clean.csv'), 'utf8'));
+    assert.deepEqual(run.report.checks, baselineReport.checks);
+  }
+});
+
+test('rows routed before a trigger was decided are routed again: the replay memory keeps the final reasons only', async () => {
+  const memory = join(work, 'memory.jsonl');
+  const run = await scanTo('memory', ['--baseline', TRUSTED, '--memory', memory]);
+  assert.ok([...run.quarantine.values()].some((reasons) => reasons.includes('trigger:')));
+  const finalReasons = new Set([...run.quarantine.values()].map((reasons) => reasons.split(';').filter((code) => code !== 'duplicate' && code !== 'replay').join(';')));
+  const remembered = readFileSync(memory, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"kind":"bad"'))
+    .map((line) => (JSON.parse(line) as { reason: string }).reason);
+  assert.ok(remembered.length > 0);
+  for (const reason of remembered) assert.ok(finalReasons.has(reason), `remembered reason ${reason} is not a final one`);
+  // Every trigger row is remembered with its trigger.
+  const triggerRows = [...run.quarantine.values()].filter((reasons) => reasons.includes('trigger:')).length;
+  assert.ok(remembered.filter((reason) => reason.includes('trigger:')).length >= triggerRows * 0.9);
 });
