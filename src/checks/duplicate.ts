@@ -60,25 +60,29 @@ export const duplicateCheck = defineCheck({
     const firstSeen = partial ? sets.map(newFirstSeen) : undefined;
     let hi = new Uint32Array(0);
     let lo = new Uint32Array(0);
+    let added = new Uint8Array(0);
     return {
       run(batch, flags) {
         const reason = flags.reason('duplicate');
-        if (hi.length < batch.rowCount) {
-          hi = new Uint32Array(batch.rowCount);
-          lo = new Uint32Array(batch.rowCount);
+        const rows = batch.rowCount;
+        if (hi.length < rows) {
+          hi = new Uint32Array(rows);
+          lo = new Uint32Array(rows);
+          added = new Uint8Array(rows);
         }
         // Text formats compare the text as written, not the parsed value.
         const content = (batch.raw ?? batch).columns.filter((c) => c.name !== contract.id);
-        hashRows(content, batch.rowCount, hi, lo);
+        hashRows(content, rows, hi, lo);
+        sets[0]!.addAll(hi, lo, rows, added);
         const offset = batch.rowOffset;
-        for (let i = 0; i < batch.rowCount; i++) {
-          if (!sets[0]!.add(hi[i]!, lo[i]!)) flags.flag(i, reason);
+        for (let i = 0; i < rows; i++) {
+          if (added[i] === 0) flags.flag(i, reason);
           else if (firstSeen) remember(firstSeen[0]!, hi[i]!, lo[i]!, offset + i);
         }
         keyColumns.forEach((name, k) => {
           const column = batch.byName.get(name)!;
-          hashRows([column], batch.rowCount, hi, lo);
-          for (let i = 0; i < batch.rowCount; i++) {
+          hashRows([column], rows, hi, lo);
+          for (let i = 0; i < rows; i++) {
             if (column.valid !== null && column.valid[i] === 0) continue;
             if (!sets[k + 1]!.add(hi[i]!, lo[i]!)) flags.flag(i, reason);
             else if (firstSeen) remember(firstSeen[k + 1]!, hi[i]!, lo[i]!, offset + i);

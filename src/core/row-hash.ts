@@ -34,8 +34,6 @@ export function hashString(text: string, seed: number): number {
 
 const MEMO_LIMIT = 4096;
 const memoLo = new Map<string, number>();
-const scratch = new Float64Array(1);
-const scratchWords = new Uint32Array(scratch.buffer);
 
 /** Row hashes of `rowCount` rows over `columns`, written into `hi` and `lo`. */
 export function hashRows(columns: readonly Column[], rowCount: number, hi: Uint32Array, lo: Uint32Array): void {
@@ -91,16 +89,24 @@ function mixColumn(column: Column, position: number, rowCount: number, hi: Uint3
     return;
   }
   const values = column.values;
+  // The values' bits read in place, two 32-bit words a value (little-endian: low word first).
+  const words = new Uint32Array(values.buffer, values.byteOffset, rowCount * 2);
   for (let i = 0; i < rowCount; i++) {
     if (valid !== null && valid[i] === 0) {
       hi[i] = mix(hi[i]!, NULL_WORD ^ salt);
       lo[i] = mix(mix(lo[i]!, NULL_WORD), salt);
       continue;
     }
-    // +0 folds -0 into 0 so equal numbers hash equally.
-    scratch[0] = values[i]! + 0;
-    const low = scratchWords[0]! ^ salt;
-    const high = scratchWords[1]!;
+    const lowWord = words[2 * i]!;
+    let high = words[2 * i + 1]!;
+    let low = lowWord;
+    // -0 hashes as 0, and every NaN as one NaN, so equal numbers hash equally.
+    if (high === 0x80000000 && low === 0) high = 0;
+    else if ((high & 0x7ff00000) === 0x7ff00000 && ((high & 0xfffff) | low) !== 0) {
+      high = 0x7ff80000;
+      low = 0;
+    }
+    low ^= salt;
     // (low + high*odd, high + low*even) is a bijection on the value's 64 bits (the map's
     // determinant 1 - odd*even is odd), so one mix per lane keeps every bit of the value.
     hi[i] = mix(hi[i]!, (low + Math.imul(high, 0x85ebca6b)) | 0);

@@ -3,6 +3,8 @@
 // into our columnar batches without going through per-value JS objects.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import bindings from '@duckdb/node-bindings';
 import type { LogicalType } from '../core/types.js';
@@ -98,6 +100,31 @@ interface BufferSet {
   bytes: Uint8Array;
   strings: string[];
   valid: Uint8Array;
+}
+
+type Collector = (options?: { type: 'minor' | 'major' }) => void;
+let youngCollector: Collector | null | undefined;
+
+/**
+ * Frees the chunks read so far. Each chunk's memory (2,048 rows of every column, outside the JS
+ * heap) is released only when its small JS wrapper is collected, and a reader that copies rows
+ * into reused arrays allocates too little for the collector to run often: a 5M-row read then
+ * holds 100+ MB of dead chunks. A young-generation collection after each batch frees them for
+ * well under a millisecond. Uses the process's gc() when exposed, else exposes one.
+ */
+export function collectReadChunks(): void {
+  if (youngCollector === undefined) {
+    youngCollector = typeof globalThis.gc === 'function' ? (globalThis.gc as Collector) : null;
+    if (youngCollector === null) {
+      try {
+        setFlagsFromString('--expose-gc');
+        youngCollector = runInNewContext('gc') as Collector;
+      } catch {
+        youngCollector = null;
+      }
+    }
+  }
+  youngCollector?.({ type: 'minor' });
 }
 
 /**

@@ -14,16 +14,26 @@ export async function hashFile(path: string): Promise<{ sha256: string; bytes: n
 }
 
 // The same, in a worker thread, so a scan can hash its input on the other core while it reads.
+// One buffer, reused: a stream's fresh buffer per chunk would leave the whole file's worth of
+// garbage for the worker's collector, and a long scan's memory would grow with its input.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { createReadStream } = require('node:fs');
-const hash = createHash('sha256');
-let bytes = 0;
-createReadStream(workerData, { highWaterMark: 1 << 20 })
-  .on('data', (chunk) => { hash.update(chunk); bytes += chunk.length; })
-  .on('error', (error) => parentPort.postMessage({ error: error.message }))
-  .on('end', () => parentPort.postMessage({ sha256: hash.digest('hex'), bytes }));
+const { closeSync, openSync, readSync } = require('node:fs');
+try {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(workerData, 'r');
+  let bytes = 0;
+  try {
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += read) hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  parentPort.postMessage({ sha256: hash.digest('hex'), bytes });
+} catch (error) {
+  parentPort.postMessage({ error: error.message });
+}
 `;
 
 export function hashFileInBackground(path: string): Promise<{ sha256: string; bytes: number }> {

@@ -76,6 +76,48 @@ function addLabel(map: Map<string, LabelCounts>, key: string, rows: number, quar
   }
 }
 
+/** Rows and held rows per raw label value within one batch, with a row that holds each value. */
+class LabelTally {
+  /** A label takes few values: a short list searched with === beats a Map lookup a row. */
+  private static readonly LISTED = 16;
+  private readonly keys: (string | number)[] = [];
+  private readonly counts: number[] = [];
+  private readonly held: number[] = [];
+  private readonly rows: number[] = [];
+  /** Values beyond the listed ones (and NaN, which === never finds). */
+  private readonly rest = new Map<string | number, [rows: number, held: number, row: number]>();
+
+  add(raw: string | number, row: number, held: number): void {
+    const keys = this.keys;
+    for (let k = 0; k < keys.length; k++) {
+      if (keys[k] === raw) {
+        this.counts[k]!++;
+        this.held[k]! += held;
+        return;
+      }
+    }
+    if (keys.length < LabelTally.LISTED && raw === raw) {
+      keys.push(raw);
+      this.counts.push(1);
+      this.held.push(held);
+      this.rows.push(row);
+      return;
+    }
+    const counts = this.rest.get(raw);
+    if (counts) {
+      counts[0]++;
+      counts[1] += held;
+    } else {
+      this.rest.set(raw, [1, held, row]);
+    }
+  }
+
+  forEach(visit: (raw: string | number, rows: number, held: number, row: number) => void): void {
+    this.keys.forEach((raw, k) => visit(raw, this.counts[k]!, this.held[k]!, this.rows[k]!));
+    for (const [raw, [rows, held, row]] of this.rest) visit(raw, rows, held, row);
+  }
+}
+
 export class SourceStats {
   readonly sourceColumn: string | null;
   readonly labelColumn: string | null;
@@ -120,7 +162,9 @@ export class SourceStats {
     };
     // Labels are tallied by their raw value first and turned into keys once per batch: a label
     // takes few values, and making its text key row by row would dominate the loop.
-    const tallies = new Map<Entry, Map<string | number, [rows: number, held: number, row: number]>>();
+    const tallies = new Map<Entry, LabelTally>();
+    let lastTallied: Entry | null = null;
+    let tally: LabelTally | null = null;
     const labelValid = labelColumn?.valid ?? null;
     const labelBad = labelColumn?.bad ?? null;
     for (let row = 0; row < batch.rowCount; row++) {
@@ -129,20 +173,16 @@ export class SourceStats {
       entry.rows++;
       entry.quarantined += held;
       if (!labelColumn) continue;
-      let tally = tallies.get(entry);
-      if (!tally) tallies.set(entry, (tally = new Map()));
-      const missing = (labelValid !== null && labelValid[row] !== 1) || (labelBad !== null && labelBad[row] === 1);
-      const raw = missing ? NULL_KEY : (labelColumn.values[row] as string | number);
-      const counts = tally.get(raw);
-      if (counts) {
-        counts[0]++;
-        counts[1] += held;
-      } else {
-        tally.set(raw, [1, held, row]);
+      if (entry !== lastTallied) {
+        lastTallied = entry;
+        tally = tallies.get(entry) ?? null;
+        if (tally === null) tallies.set(entry, (tally = new LabelTally()));
       }
+      const missing = (labelValid !== null && labelValid[row] !== 1) || (labelBad !== null && labelBad[row] === 1);
+      tally!.add(missing ? NULL_KEY : (labelColumn.values[row] as string | number), row, held);
     }
-    for (const [entry, tally] of tallies) {
-      for (const [raw, [rows, held, row]] of tally) addLabel(entry.labels, raw === NULL_KEY ? NULL_KEY : cellKey(labelColumn!, row), rows, held);
+    for (const [entry, counts] of tallies) {
+      counts.forEach((raw, rows, held, row) => addLabel(entry.labels, raw === NULL_KEY ? NULL_KEY : cellKey(labelColumn!, row), rows, held));
     }
     for (const hit of hits) addCount(entryAt(hit.row).reasons, hit.code, 1);
   }
