@@ -7,7 +7,7 @@ import { createRedis } from './connection.js';
 import { jobError } from './failures.js';
 import { RANGE_JOB, SCAN_JOB, type RangeJobData, type ScanJobData } from './jobs.js';
 import { processRangeJob, processScanJob, type ProcessorContext, type QueueJob } from './scan-job.js';
-import { connectionSettings, jobSettings, QUEUE_NAME, workerSettings } from './settings.js';
+import { connectionSettings, hostOfWorker, jobSettings, QUEUE_NAME, spareCores, workerSettings } from './settings.js';
 
 // A forked processor whose worker died (SIGKILL) must not finish the job behind the back of the
 // worker that recovers it.
@@ -31,9 +31,13 @@ function processorContext(): ProcessorContext {
       // Only this job is active and none waits, and another job slot exists to take ranges.
       const counts = await queue.getJobCounts('waiting', 'prioritized', 'active');
       if ((counts.waiting ?? 0) + (counts.prioritized ?? 0) > 0 || (counts.active ?? 0) > 1) return false;
-      if (tunables.concurrency > 1) return true;
-      // Counting workers needs CLIENT LIST, which some hosted Redis services refuse: then split.
-      return (await queue.getWorkersCount().catch(() => 2)) > 1;
+      // Ranges pay when a worker on another machine can take some. This machine's other slots
+      // share its cores, which a lone job's scoring threads already use (spareCores), unless
+      // the slots leave none spare. Listing workers needs CLIENT LIST, which some hosted Redis
+      // services refuse: then assume other machines. Unnamed (older) workers count as elsewhere.
+      const workers = await queue.getWorkers().catch(() => null);
+      if (workers === null || workers.some((w) => hostOfWorker(w.rawname) !== tunables.host)) return true;
+      return tunables.concurrency > 1 && spareCores(tunables.concurrency) === 0;
     },
     rangeRows: tunables.rangeRows,
     jobSettings: jobSettings(),

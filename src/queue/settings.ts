@@ -1,6 +1,7 @@
 // Queue settings from options and the environment: where Redis is, the key prefix, retries,
 // retention and worker tunables. Every setting has one environment variable and one default,
 // so a worker, a producer and a scheduler started with the same environment agree.
+import { availableParallelism, hostname } from 'node:os';
 import { InputError } from '../core/errors.js';
 
 /** The BullMQ queue every dataset job and range job goes to (keys: `<prefix>:scans:*`). */
@@ -47,6 +48,8 @@ export interface WorkerSettings {
   readonly lockDurationMs: number;
   readonly rangeRows: number;
   readonly split: SplitMode;
+  /** The machine the worker runs on, as other workers see it (in its BullMQ worker name). */
+  readonly host: string;
 }
 
 export const DEFAULT_KEEP_COMPLETED: KeepJobs = { count: 1000, age: 7 * 86_400 };
@@ -79,7 +82,27 @@ export function workerSettings(overrides: Partial<WorkerSettings> = {}, env: Env
     lockDurationMs: overrides.lockDurationMs ?? integerSetting(env, 'DATAWARDEN_QUEUE_LOCK_MS', 30_000, 500),
     rangeRows: overrides.rangeRows ?? integerSetting(env, 'DATAWARDEN_QUEUE_RANGE_ROWS', DEFAULT_RANGE_ROWS, 1),
     split: overrides.split ?? parseSplit(env.DATAWARDEN_QUEUE_SPLIT || 'auto', 'DATAWARDEN_QUEUE_SPLIT'),
+    host: overrides.host ?? (env.DATAWARDEN_WORKER_HOST || hostname()),
   };
+}
+
+/** Scoring threads each job slot's scans get: the cores the slots leave free, shared out, at most 4. */
+export function spareCores(concurrency: number, cores = availableParallelism()): number {
+  return Math.max(0, Math.min(4, Math.floor((cores - concurrency) / concurrency)));
+}
+
+/** A BullMQ worker name (stored on the jobs it runs, and in its Redis client name): host and pid. */
+export function workerName(host: string, pid = process.pid): string {
+  return `${encodeURIComponent(host)}@${pid}`;
+}
+
+/** The host in a worker's Redis client name (`<prefix>:<queue>:w:<name>`), or null when it has none. */
+export function hostOfWorker(clientName: string | undefined): string | null {
+  const at = clientName?.lastIndexOf(':w:') ?? -1;
+  if (at < 0) return null;
+  const name = clientName!.slice(at + 3);
+  const pid = name.lastIndexOf('@');
+  return pid < 0 ? null : decodeURIComponent(name.slice(0, pid));
 }
 
 export function parseSplit(text: string, subject: string): SplitMode {

@@ -11,6 +11,8 @@ import {
   jobSettings,
   QUEUE_NAME,
   redactedUrl,
+  spareCores,
+  workerName,
   workerSettings,
   type ConnectionSettings,
   type JobSettings,
@@ -68,6 +70,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Sca
     connection: redis,
     prefix: connection.prefix,
     concurrency: tunables.concurrency,
+    // The host in the name lets a job tell workers on other machines from this one's slots.
+    name: workerName(tunables.host),
     lockDuration: tunables.lockDurationMs,
     // Look for stalled jobs as often as a lock can expire, so a dead worker's job moves on quickly.
     stalledInterval: Math.min(30_000, tunables.lockDurationMs),
@@ -81,12 +85,14 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Sca
         DATAWARDEN_QUEUE_RANGE_ROWS: String(tunables.rangeRows),
         DATAWARDEN_QUEUE_SPLIT: tunables.split,
         DATAWARDEN_QUEUE_CONCURRENCY: String(tunables.concurrency),
+        DATAWARDEN_WORKER_HOST: tunables.host,
         DATAWARDEN_QUEUE_ATTEMPTS: String(jobs.attempts),
         DATAWARDEN_QUEUE_BACKOFF_MS: String(jobs.backoffMs),
         LOG_LEVEL: log?.level ?? process.env.LOG_LEVEL ?? 'warn',
-        // Parallelism comes from job slots (one forked process each), not from threads inside one.
+        // Parallelism comes from job slots (one forked process each), not from DuckDB's threads;
+        // detector scoring takes the cores the slots leave (see detectors.md, scoring threads).
         DATAWARDEN_DUCKDB_THREADS: process.env.DATAWARDEN_DUCKDB_THREADS || '1',
-        DATAWARDEN_SCORING_THREADS: process.env.DATAWARDEN_SCORING_THREADS || '0',
+        DATAWARDEN_SCORING_THREADS: process.env.DATAWARDEN_SCORING_THREADS || String(spareCores(tunables.concurrency)),
       },
     },
   });

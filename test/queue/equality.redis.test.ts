@@ -32,8 +32,9 @@ before(async () => {
   modelPath = join(work, 'credit.model.json');
   const contract = await loadContract(CONTRACT);
   await saveModel(await fit({ dataset: join(ROOT, 'datasets/credit/trusted.parquet'), contract, seed: 42 }), modelPath);
-  // Two workers, ranges of about 4000 rows: the 16k-row file becomes four range jobs.
-  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(prefix, ['--range-rows', '4000']));
+  // Two workers that always split, ranges of about 4000 rows: the 16k-row file becomes four range
+  // jobs (CSV is never split).
+  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(prefix, ['--range-rows', '4000', '--split', 'always']));
   queue = new ScanQueue({ connection: { redisUrl: REDIS_URL, prefix } });
 });
 

@@ -43,8 +43,8 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function worker(prefix: string, args: string[]): Promise<WorkerProcess> {
-  const started = await startWorkerProcess(prefix, args);
+async function worker(prefix: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+  const started = await startWorkerProcess(prefix, args, env);
   workers.push(started);
   return started;
 }
@@ -132,7 +132,7 @@ test('SIGTERM: the worker finishes its active job, then exits 0', async () => {
   }
 });
 
-test('--split auto: a rule-check scan, or a scan with one worker, runs whole; detectors with two idle workers split', async () => {
+test('--split auto: rule checks, one worker, or workers on one machine run whole; detectors with an idle worker elsewhere split', async () => {
   const { queue, prefix } = queueFor('auto');
   try {
     const small = join(work, 'credit-16k.parquet');
@@ -146,8 +146,10 @@ test('--split auto: a rule-check scan, or a scan with one worker, runs whole; de
     await worker(prefix, ['--range-rows', '4000']);
     assert.equal(await ranges('auto-one-worker'), 1, 'one worker: nobody to share ranges with');
     await worker(prefix, ['--range-rows', '4000']);
+    assert.equal(await ranges('auto-same-host'), 1, 'a second worker on this machine: its cores are the scan\'s scoring threads already');
+    await worker(prefix, ['--range-rows', '4000'], { DATAWARDEN_WORKER_HOST: 'another-machine' });
     assert.equal(await ranges('auto-rules', RULE_CHECKS), 1, 'rule checks: reading twice costs more than checking');
-    assert.equal(await ranges('auto-detectors'), 4, 'detectors, two workers idle: split');
+    assert.equal(await ranges('auto-detectors'), 4, 'detectors, a worker idle on another machine: split');
   } finally {
     await queue.close();
   }

@@ -10,7 +10,7 @@ import { isIoError, jobError } from '../../src/queue/failures.js';
 import { groupRanges } from '../../src/queue/ranges.js';
 import { absoluteRequest, hashRequestFiles, resolveOutDir, scanJobId } from '../../src/queue/request.js';
 import { loadAuditJob, loadAuditJobs } from '../../src/queue/schedules.js';
-import { bullmqKeep, connectionSettings, parseKeep, redisOptionsFromUrl } from '../../src/queue/settings.js';
+import { bullmqKeep, connectionSettings, hostOfWorker, parseKeep, redisOptionsFromUrl, spareCores, workerName } from '../../src/queue/settings.js';
 import { verifyWebhookSignature, webhookSignature } from '../../src/queue/webhook.js';
 import type { ScanRequest } from '../../src/queue/jobs.js';
 import { ROOT, tempDir as newTempDir } from '../helpers.js';
@@ -36,6 +36,24 @@ test('row groups are joined into ranges nearest the target', () => {
   for (const [groups, target, expected] of cases) {
     assert.deepEqual(groupRanges(groups, target).map((r) => [r.start, r.end]), expected, `groups ${groups.join(',')} target ${target}`);
   }
+});
+
+test('scoring threads per job slot: the cores the slots leave, shared out, at most 4', () => {
+  const cases: [concurrency: number, cores: number, threads: number][] = [
+    [1, 1, 0], [1, 2, 1], [2, 2, 0], [3, 2, 0], [1, 8, 4], [2, 8, 3], [3, 8, 1], [4, 8, 1], [1, 64, 4],
+  ];
+  for (const [concurrency, cores, threads] of cases) assert.equal(spareCores(concurrency, cores), threads, `${concurrency} slots on ${cores} cores`);
+});
+
+test('worker names carry the host: read back from a Redis client name, whatever the host holds', () => {
+  const cases: [clientName: string | undefined, host: string | null][] = [
+    [`bull:c2NhbnM=:w:${workerName('gpu-box-7', 42)}`, 'gpu-box-7'],
+    [`dw:team:a:c2NhbnM=:w:${workerName('odd host:w:@x', 7)}`, 'odd host:w:@x'],
+    ['bull:c2NhbnM=', null],
+    ['bull:c2NhbnM=:w:no-pid', null],
+    [undefined, null],
+  ];
+  for (const [clientName, host] of cases) assert.equal(hostOfWorker(clientName), host, String(clientName));
 });
 
 test('REDIS_URL: redis:// and rediss:// with user, password and database; other schemes refused', () => {
