@@ -3,6 +3,7 @@
 // outcome to an exit code (0 pass, 1 warn, 2 fail, 3 error). Commands live in ./commands.
 import { parseArgs } from 'node:util';
 import { isInputError, firstLine } from '../core/errors.js';
+import { isIoError } from '../queue/failures.js';
 import { createLogger } from './log.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, UsageError, type Command, type OptionSpec, type OptionValues } from './command.js';
@@ -100,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`datawarden ${command.name}: ${error.message}\nUsage: datawarden ${command.usage} (see --help)\n`);
-    } else if (isInputError(error)) {
+    } else if (isInputError(error) || isIoError(error)) {
       process.stderr.write(`datawarden ${command.name}: ${firstLine(error)}\n`);
     } else {
       process.stderr.write(`datawarden ${command.name}: internal error: ${firstLine(error)}\n`);

@@ -27,7 +27,8 @@ import type { InputShape } from '../core/check.js';
 import { appendAuditRecord } from '../provenance/audit-log.js';
 import { provenanceFindings } from '../provenance/findings.js';
 import { parseManifest } from '../provenance/manifest.js';
-import { FileReplayStore } from '../provenance/replay-store.js';
+import { openReplayStore } from '../provenance/replay-memory.js';
+import type { ReplayStore } from '../provenance/replay-store.js';
 import { SourceStats, type RowHit, type SourceStatsJson } from '../provenance/source-stats.js';
 import { BatchFindings, foldBatch, Quarantine, ReasonRegistry } from './findings.js';
 import { RowRouter } from './outputs.js';
@@ -58,7 +59,10 @@ export interface ScanOptions {
   readonly emitScores?: boolean;
   /** A signed manifest to verify before any row is released. */
   readonly manifest?: string;
-  /** Replay memory: a file of fingerprints of known-bad rows (and of rows seen before). */
+  /**
+   * Replay memory: fingerprints of known-bad rows (and of rows seen before), in a file, or in
+   * Redis for `redis:<name>` (REDIS_URL, keys under DATAWARDEN_QUEUE_PREFIX).
+   */
   readonly memory?: string;
   /** Append a record of this scan to this audit log. */
   readonly auditLog?: string;
@@ -94,7 +98,7 @@ export interface ScanPlan {
   readonly heldCodes: readonly string[];
   /** Whether some check may flag rows only at the end, so rows routed as they are checked may need routing again. */
   readonly flagsAtEnd: boolean;
-  readonly memory?: FileReplayStore;
+  readonly memory?: ReplayStore;
   /** What the manifest claims (signer, source), when one was given and could be read. */
   readonly manifest?: { readonly path: string; readonly signer?: string; readonly keyId?: string; readonly source?: string; readonly createdAt?: string };
   /** Notes quarantined rows for the replay memory (with `memory`). */
@@ -142,7 +146,7 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
     rowCount: shape.declaredRows ?? countRows,
   });
   const definitions: CheckDefinition[] = selectChecks(options.checks);
-  const memory = options.memory ? await FileReplayStore.open(options.memory) : undefined;
+  const memory = options.memory ? await openReplayStore(options.memory) : undefined;
   if (memory) definitions.push(replayCheck({ store: memory, datasetId: (await hashing).sha256 }));
   const seed = options.seed ?? DEFAULT_SEED;
   const { model, modelSource } = definitions.some((d) => d.meta.needsModel)

@@ -38,3 +38,5 @@ export {
 export { withFileLock, type LockOptions } from './file-lock.js';
 export { RowFingerprinter, fingerprintSpec, fingerprintRows, fingerprintHex, FINGERPRINT_BYTES, type FingerprintSpec, type BatchFingerprints, type RowFingerprint } from './row-fingerprint.js';
 export { FileReplayStore, MemoryReplayStore, REPLAY_FORMAT, SEEN_KEY_BYTES, type ReplayStore, type KnownBadEntry, type KnownBadMeta } from './replay-store.js';
+export { RedisReplayStore, REDIS_MEMORY_SCHEME } from './redis-replay-store.js';
+export { isRedisMemory, openReplayStore } from './replay-memory.js';

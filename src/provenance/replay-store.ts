@@ -47,10 +47,16 @@ export interface ReplayStore {
   save(): Promise<void>;
 }
 
-interface SeenDataset {
+export interface SeenDataset {
   readonly dataset: string;
   readonly keys: Uint8Array;
   readonly recordedAt: string;
+}
+
+/** A store's records as read from where it is kept. */
+export interface StoreState {
+  readonly entries: KnownBadEntry[];
+  readonly seen: SeenDataset[];
 }
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -139,6 +145,13 @@ export class MemoryReplayStore implements ReplayStore {
     this.seenTable = null;
   }
 
+  /** Adds stored records: known-bad rows are the union, seen datasets recorded here win. */
+  protected merge(state: StoreState): void {
+    for (const entry of state.entries) this.insertEntry(entry);
+    for (const seen of state.seen) if (!this.recorded.has(seen.dataset)) this.seen.set(seen.dataset, seen);
+    this.seenTable = null;
+  }
+
   async save(): Promise<void> {}
 }
 
@@ -151,56 +164,68 @@ function storeError(path: string, line: number, problem: string): InputError {
   return new InputError(`line ${line}: ${problem}`, { subject: path });
 }
 
-function parseStore(path: string, text: string): { entries: KnownBadEntry[]; seen: SeenDataset[] } {
+/** One stored record (a file line, a Redis hash value) checked and turned into an entry or a seen dataset. */
+export function parseRecord(value: Record<string, unknown>, fail: (problem: string) => never): { entry: KnownBadEntry } | { seen: SeenDataset } {
+  if (value.kind === 'bad') {
+    if (typeof value.features !== 'string' || !HEX32.test(value.features) || typeof value.withLabel !== 'string' || !HEX32.test(value.withLabel)) {
+      fail('features and withLabel must be 32 lowercase hex characters');
+    }
+    if (typeof value.reason !== 'string' || value.reason === '') fail('reason must be a non-empty string');
+    const { kind: _kind, ...entry } = value;
+    return { entry: entry as unknown as KnownBadEntry };
+  }
+  if (value.kind === 'seen') {
+    if (typeof value.dataset !== 'string' || typeof value.keys !== 'string' || !Number.isSafeInteger(value.rows)) {
+      fail('seen records need dataset, rows and keys');
+    }
+    const keys = new Uint8Array(Buffer.from(value.keys as string, 'base64'));
+    if (keys.length !== (value.rows as number) * SEEN_KEY_BYTES) fail(`keys hold ${keys.length} bytes, rows says ${value.rows}`);
+    return { seen: { dataset: value.dataset as string, keys, recordedAt: String(value.recordedAt ?? '') } };
+  }
+  return fail(`unknown kind ${JSON.stringify(value.kind)}`);
+}
+
+/** A record as stored: the entry or seen dataset with its kind. */
+export function formatRecord(record: { entry: KnownBadEntry } | { seen: SeenDataset }): string {
+  if ('entry' in record) return JSON.stringify({ kind: 'bad', ...record.entry });
+  const { dataset, keys, recordedAt } = record.seen;
+  return JSON.stringify({
+    kind: 'seen',
+    dataset,
+    rows: keys.length / SEEN_KEY_BYTES,
+    recordedAt,
+    keys: Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength).toString('base64'),
+  });
+}
+
+function parseStore(path: string, text: string): StoreState {
   const lines = text.split('\n').filter((line) => line.trim() !== '');
-  const entries: KnownBadEntry[] = [];
-  const seen: SeenDataset[] = [];
+  const state: StoreState = { entries: [], seen: [] };
   lines.forEach((line, index) => {
+    const fail = (problem: string): never => {
+      throw storeError(path, index + 1, problem);
+    };
     let value: Record<string, unknown>;
     try {
       value = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      throw storeError(path, index + 1, 'not JSON');
+      return fail('not JSON');
     }
     if (index === 0) {
-      if (value.format !== REPLAY_FORMAT) throw storeError(path, 1, `expected {"format":"${REPLAY_FORMAT}"}`);
+      if (value.format !== REPLAY_FORMAT) fail(`expected {"format":"${REPLAY_FORMAT}"}`);
       return;
     }
-    if (value.kind === 'bad') {
-      if (typeof value.features !== 'string' || !HEX32.test(value.features) || typeof value.withLabel !== 'string' || !HEX32.test(value.withLabel)) {
-        throw storeError(path, index + 1, 'features and withLabel must be 32 lowercase hex characters');
-      }
-      if (typeof value.reason !== 'string' || value.reason === '') throw storeError(path, index + 1, 'reason must be a non-empty string');
-      const { kind: _kind, ...entry } = value;
-      entries.push(entry as unknown as KnownBadEntry);
-    } else if (value.kind === 'seen') {
-      if (typeof value.dataset !== 'string' || typeof value.keys !== 'string' || !Number.isSafeInteger(value.rows)) {
-        throw storeError(path, index + 1, 'seen records need dataset, rows and keys');
-      }
-      const keys = new Uint8Array(Buffer.from(value.keys, 'base64'));
-      if (keys.length !== (value.rows as number) * SEEN_KEY_BYTES) throw storeError(path, index + 1, `keys hold ${keys.length} bytes, rows says ${value.rows}`);
-      seen.push({ dataset: value.dataset, keys, recordedAt: String(value.recordedAt ?? '') });
-    } else {
-      throw storeError(path, index + 1, `unknown kind ${JSON.stringify(value.kind)}`);
-    }
+    const record = parseRecord(value, fail);
+    if ('entry' in record) state.entries.push(record.entry);
+    else state.seen.push(record.seen);
   });
-  return { entries, seen };
+  return state;
 }
 
 function formatStore(entries: readonly KnownBadEntry[], seen: Iterable<SeenDataset>): string {
   const lines = [JSON.stringify({ format: REPLAY_FORMAT })];
-  for (const entry of entries) lines.push(JSON.stringify({ kind: 'bad', ...entry }));
-  for (const dataset of seen) {
-    lines.push(
-      JSON.stringify({
-        kind: 'seen',
-        dataset: dataset.dataset,
-        rows: dataset.keys.length / SEEN_KEY_BYTES,
-        recordedAt: dataset.recordedAt,
-        keys: Buffer.from(dataset.keys.buffer, dataset.keys.byteOffset, dataset.keys.byteLength).toString('base64'),
-      }),
-    );
-  }
+  for (const entry of entries) lines.push(formatRecord({ entry }));
+  for (const dataset of seen) lines.push(formatRecord({ seen: dataset }));
   return `${lines.join('\n')}\n`;
 }
 
@@ -225,14 +250,8 @@ export class FileReplayStore extends MemoryReplayStore {
   static async open(path: string): Promise<FileReplayStore> {
     const store = new FileReplayStore(path);
     const text = await readStoreText(path);
-    if (text !== null) store.load(parseStore(path, text));
+    if (text !== null) store.merge(parseStore(path, text));
     return store;
-  }
-
-  private load(state: { entries: readonly KnownBadEntry[]; seen: readonly SeenDataset[] }): void {
-    for (const entry of state.entries) this.insertEntry(entry);
-    for (const seen of state.seen) if (!this.recorded.has(seen.dataset)) this.seen.set(seen.dataset, seen);
-    this.seenTable = null;
   }
 
   /**
@@ -242,7 +261,7 @@ export class FileReplayStore extends MemoryReplayStore {
   override async save(): Promise<void> {
     await withFileLock(`${this.path}.lock`, async () => {
       const text = await readStoreText(this.path);
-      if (text !== null) this.load(parseStore(this.path, text));
+      if (text !== null) this.merge(parseStore(this.path, text));
       await writeFileAtomic(this.path, formatStore(this.entries, this.seen.values()));
     });
   }

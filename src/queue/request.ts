@@ -8,6 +8,7 @@ import { InputError } from '../core/errors.js';
 import { loadContract, type LoadedContract } from '../contract/load.js';
 import { hashFile } from '../io/file-hash.js';
 import { canonicalJson } from '../provenance/canonical-json.js';
+import { isRedisMemory } from '../provenance/replay-memory.js';
 import { defaultAuditLog } from '../pipeline/audit-path.js';
 import type { FittedModel } from '../pipeline/fit.js';
 import { DEFAULT_SEED, type ScanOptions } from '../pipeline/scan.js';
@@ -24,7 +25,8 @@ export function absoluteRequest(request: ScanRequest, cwd = process.cwd()): Scan
     modelPath: at(request.modelPath),
     manifest: at(request.manifest),
     baseline: at(request.baseline),
-    memory: at(request.memory),
+    // A store in Redis is a name, not a path.
+    memory: request.memory !== undefined && isRedisMemory(request.memory) ? request.memory : at(request.memory),
     auditLog: request.auditLog === null ? null : at(request.auditLog),
   });
 }

@@ -3,12 +3,16 @@
 // so a worker, a producer and a scheduler started with the same environment agree.
 import { availableParallelism, hostname } from 'node:os';
 import { InputError } from '../core/errors.js';
+import { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL as CORE_DEFAULT_REDIS_URL, redisOptionsFromUrl } from '../core/redis-url.js';
+
+// Connection URLs are parsed in core, where the replay memory's Redis store uses them too.
+export { redactedUrl, redisOptionsFromUrl, type RedisConnectionOptions } from '../core/redis-url.js';
 
 /** The BullMQ queue every dataset job and range job goes to (keys: `<prefix>:scans:*`). */
 export const QUEUE_NAME = 'scans';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-export const DEFAULT_PREFIX = 'datawarden';
+export const DEFAULT_REDIS_URL = CORE_DEFAULT_REDIS_URL;
+export const DEFAULT_PREFIX = DEFAULT_KEY_PREFIX;
 /** Rows per range job: Parquet row groups are grouped to about this many rows. */
 export const DEFAULT_RANGE_ROWS = 500_000;
 
@@ -151,48 +155,4 @@ export function bullmqKeep(keep: KeepJobs): boolean | { count: number } | { age:
   if (keep.age !== undefined) return keep.count === undefined ? { age: keep.age } : { age: keep.age, count: keep.count };
   if (keep.count !== undefined) return { count: keep.count };
   return false;
-}
-
-export interface RedisConnectionOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly username?: string;
-  readonly password?: string;
-  readonly db?: number;
-  /** Set for rediss:// (TLS). */
-  readonly tls?: Record<string, never>;
-}
-
-/** Parses redis://[user:password@]host[:port][/db] and rediss://...; InputError otherwise. */
-export function redisOptionsFromUrl(url: string): RedisConnectionOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InputError('not a URL (expected redis://host:6379 or rediss://...)', { subject: 'REDIS_URL' });
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new InputError(`unsupported scheme '${parsed.protocol}' (expected redis:// or rediss://)`, { subject: 'REDIS_URL' });
-  }
-  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined;
-  if (db !== undefined && !Number.isSafeInteger(db)) throw new InputError(`database '${parsed.pathname.slice(1)}' is not a number`, { subject: 'REDIS_URL' });
-  return {
-    host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port: parsed.port ? Number(parsed.port) : 6379,
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(db !== undefined ? { db } : {}),
-    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
-}
-
-/** The URL without its password, for logs. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid URL)';
-  }
 }

@@ -1,18 +1,25 @@
 // Provenance through `scan`: every manifest failure fails the scan (exit 2) with its
 // provenance:<kind> code, holds every row and leaves the clean set empty; replayed poisoned rows
 // are caught in a later dataset; each scan appends one audit record and tampering is found.
-import { test, before } from 'node:test';
+import { after, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, tempDir } from '../helpers.js';
 import { readAll } from '../io/read-all.js';
+import { Redis } from 'ioredis';
+import { removeKeys, requireRedis, uniquePrefix, REDIS_URL } from '../queue/helpers.js';
 
 const INCOMING = join(ROOT, 'datasets/credit/incoming.csv');
 const RULES = ['--checks', 'schema,range,label,duplicate,source'];
 let work = '';
 let contract = '';
 let data = '';
+const REDIS_PREFIX = uniquePrefix('replay');
+
+after(async () => {
+  await removeKeys(REDIS_PREFIX).catch(() => undefined);
+});
 
 before(async () => {
   work = await tempDir();
@@ -91,27 +98,58 @@ for (const [name, prepare, code] of failures) {
   });
 }
 
-test('a replayed poisoned row is caught in a later dataset, also with its label flipped', async () => {
-  const memory = join(work, 'replay.jsonl');
-  const first = await runCli(['scan', INCOMING, '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', join(work, 'week1'), '--memory', memory, ...RULES]);
-  assert.equal(first.code, 1, first.stderr);
-  // Week 2 brings back a row week 1 quarantined for its content (age 150), now with a new id and
-  // the other label, plus a clean row.
-  const lines = readFileSync(INCOMING, 'utf8').trimEnd().split('\n');
-  const header = lines[0]!.split(',');
-  const truth = JSON.parse(readFileSync(join(ROOT, 'datasets/credit/ground-truth.json'), 'utf8'));
-  const rangeRow = truth.injected.find((i: { kind: string; reasons: string[] }) => i.reasons.includes('range:age')).row as number;
-  const poisoned = lines[rangeRow + 1]!.split(',');
-  poisoned[header.indexOf('application_id')] = 'B0000001';
-  const label = header.indexOf('approved');
-  poisoned[label] = poisoned[label] === '1' ? '0' : '1';
-  const week2 = join(work, 'week2.csv');
-  writeFileSync(week2, [lines[0], lines[1], poisoned.join(',')].join('\n') + '\n');
-  const second = await runCli(['scan', week2, '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', join(work, 'week2'), '--memory', memory, ...RULES]);
-  assert.equal(second.code, 2, second.stderr);
-  const quarantine = await readAll(join(work, 'week2', 'quarantine.csv'), 'typed');
-  assert.deepEqual(quarantine.values._row, [1]);
-  assert.equal(quarantine.values._reasons![0], 'range:age;replay');
+// The same flow with the memory in a file and in Redis (queue workers on several machines).
+const memories: { name: string; memory: () => string; env: NodeJS.ProcessEnv }[] = [
+  { name: 'a file', memory: () => join(work, 'replay.jsonl'), env: {} },
+  { name: 'Redis (redis:<name>)', memory: () => 'redis:credit-feed', env: { DATAWARDEN_QUEUE_PREFIX: REDIS_PREFIX } },
+];
+
+for (const { name, memory, env } of memories) {
+  test(`a replayed poisoned row is caught in a later dataset, also with its label flipped: memory in ${name}`, async () => {
+    if (env.DATAWARDEN_QUEUE_PREFIX) await requireRedis();
+    const out = join(work, `replay-${memories.findIndex((m) => m.name === name)}`);
+    const first = await runCli(['scan', INCOMING, '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', join(out, 'week1'), '--memory', memory(), ...RULES], { env });
+    assert.equal(first.code, 1, first.stderr);
+    // Week 2 brings back a row week 1 quarantined for its content (age 150), now with a new id and
+    // the other label, plus a clean row.
+    const lines = readFileSync(INCOMING, 'utf8').trimEnd().split('\n');
+    const header = lines[0]!.split(',');
+    const truth = JSON.parse(readFileSync(join(ROOT, 'datasets/credit/ground-truth.json'), 'utf8'));
+    const rangeRow = truth.injected.find((i: { kind: string; reasons: string[] }) => i.reasons.includes('range:age')).row as number;
+    const poisoned = lines[rangeRow + 1]!.split(',');
+    poisoned[header.indexOf('application_id')] = 'B0000001';
+    const label = header.indexOf('approved');
+    poisoned[label] = poisoned[label] === '1' ? '0' : '1';
+    const week2 = join(out, 'week2.csv');
+    writeFileSync(week2, [lines[0], lines[1], poisoned.join(',')].join('\n') + '\n');
+    const second = await runCli(['scan', week2, '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', join(out, 'week2'), '--memory', memory(), ...RULES], { env });
+    assert.equal(second.code, 2, second.stderr);
+    const quarantine = await readAll(join(out, 'week2', 'quarantine.csv'), 'typed');
+    assert.deepEqual(quarantine.values._row, [1]);
+    assert.equal(quarantine.values._reasons![0], 'range:age;replay');
+    if (env.DATAWARDEN_QUEUE_PREFIX) {
+      // Kept in Redis, not in a file that happens to be called redis:credit-feed.
+      assert.equal(existsSync(join(ROOT, memory())), false);
+      const redis = new Redis(REDIS_URL);
+      try {
+        assert.ok((await redis.hlen(`${REDIS_PREFIX}:replay:credit-feed:bad`)) > 0, 'known-bad rows in Redis');
+        assert.equal(await redis.hlen(`${REDIS_PREFIX}:replay:credit-feed:seen`), 2, 'both datasets seen');
+      } finally {
+        redis.disconnect();
+      }
+    }
+  });
+}
+
+test('a replay memory in Redis that cannot be reached: exit 3, one line naming the store', async () => {
+  const result = await runCli(['scan', INCOMING, '--contract', join(ROOT, 'schemas/credit.contract.json'), '--out', join(work, 'no-redis'), '--memory', 'redis:credit-feed', ...RULES], {
+    env: { REDIS_URL: 'redis://127.0.0.1:1', DATAWARDEN_QUEUE_PREFIX: REDIS_PREFIX },
+  });
+  assert.equal(result.code, 3);
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  assert.match(result.stderr, /redis:credit-feed: Redis at redis:\/\/127\.0\.0\.1:1/);
+  assert.doesNotMatch(result.stderr, /internal error/);
+  assert.equal(existsSync(join(work, 'no-redis', 'report.json')), false);
 });
 
 test('each scan appends one audit record; an edited or reordered log is found', async () => {

@@ -24,7 +24,7 @@ export const scanCommand: Command = {
     'batch-rows': { type: 'string', help: 'rows per batch (default 65536)' },
     json: { type: 'boolean', help: 'also print report.json to stdout' },
     manifest: { type: 'string', help: "a signed manifest to verify before any row is released (see the contract's provenance section)" },
-    memory: { type: 'string', help: 'replay memory file: flag rows matching known-bad fingerprints, remember this dataset' },
+    memory: { type: 'string', help: 'replay memory (a file, or redis:<name> to keep it in Redis): flag rows matching known-bad fingerprints, remember this dataset' },
     'audit-log': { type: 'string', help: "append a record of this scan here (default: the contract's provenance.auditLog, DATAWARDEN_AUDIT_LOG, else audit.jsonl beside --out)" },
     'no-audit': { type: 'boolean', help: 'do not append to an audit log' },
   },
