@@ -1,7 +1,7 @@
 // Scan throughput against the bare reader, on generated Parquet (10 float, 2 int, 1 string
 // category, 1 label), each measurement in a fresh process so peak RSS is its own.
 //
-//   npm run bench:scan [-- --rows 1000000 --big-rows 5000000 --repeats 3]
+//   npm run bench:scan [-- --rows 1000000 --big-rows 5000000 --repeats 5]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     'big-rows': { type: 'string', default: '5000000' },
-    repeats: { type: 'string', default: '3' },
+    repeats: { type: 'string', default: '5' },
     seed: { type: 'string', default: '42' },
     child: { type: 'string' },
     input: { type: 'string' },
