@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError } from '../core/errors.js';
 import { makeBatch, type Batch, type Column } from '../core/types.js';
-import { ColumnBuffer, connect, isNestedType, readPlanFor, collectReadChunks, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
+import { collectReadChunks, ColumnBuffer, connect, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
 import { assertRowCount, DEFAULT_BATCH_ROWS, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
