@@ -12,6 +12,7 @@ import { openSource } from '../src/io/source.js';
 import { loadContract } from '../src/contract/load.js';
 import { scan } from '../src/pipeline/scan.js';
 import { fit, saveModel } from '../src/pipeline/fit.js';
+import { convert } from '../src/pipeline/convert.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -101,6 +102,10 @@ async function main(): Promise<void> {
   await generate(big, bigRows, seed);
   contractFor(contract);
 
+  // The same rows as an Arrow IPC file, to show that reading one holds a batch, not the file.
+  const bigArrow = join(WORK, `bench-${bigRows}-${seed}-v2.arrow`);
+  if (!existsSync(bigArrow)) await convert(big, bigArrow);
+
   const model = join(WORK, `bench-${rows}-${seed}-v2.model.json`);
   if (!existsSync(model)) {
     const fitted = await fit({ dataset: small, contract: await loadContract(contract), seed });
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
   };
   const reader = run('reader', small, '');
   const readerBig = run('reader', big, '');
+  const readerArrow = run('reader', bigArrow, '');
   const full = run('scan', small, 'schema,range,duplicate');
   const rules = run('scan', small, 'schema,range');
   const rulesBig = run('scan', big, 'schema,range');
@@ -129,6 +135,7 @@ async function main(): Promise<void> {
     ...([
       ['bare reader (all columns to typed arrays)', reader],
       [`bare reader, ${(bigRows / 1e6).toFixed(0)}M rows`, readerBig],
+      [`bare reader, ${(bigRows / 1e6).toFixed(0)}M rows, Arrow IPC file (${(Number(execFileSync('stat', ['-c', '%s', bigArrow], { encoding: 'utf8' })) / 1e6).toFixed(0)} MB)`, readerArrow],
       ['scan: schema+range+duplicate, writes clean+quarantine+report', full],
       ['scan: schema+range', rules],
       [`scan: schema+range, ${(bigRows / 1e6).toFixed(0)}M rows`, rulesBig],

@@ -1,7 +1,7 @@
 // Arrow IPC files (.arrow, .feather) and streams (.arrows) through apache-arrow's async reader.
 // apache-arrow reports truncation as TypeErrors deep in its decoder; every failure here is
 // rewritten into one line naming the file.
-import { open, readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import {
   makeVector, RecordBatchReader, Type, type Data, type DataType, type Field, type RecordBatch, type Schema,
@@ -50,31 +50,55 @@ async function assertStreamComplete(path: string): Promise<void> {
   }
 }
 
-async function openReader(path: string, format: Format): Promise<RecordBatchReader> {
+/** Checks an IPC file's magic at both ends (a cut file loses the one at its end) without reading it. */
+async function assertFileComplete(handle: FileHandle, path: string): Promise<void> {
+  const { size } = await handle.stat();
+  const head = Buffer.alloc(6);
+  const tail = Buffer.alloc(6);
+  if (size >= 12) {
+    await handle.read(head, 0, 6, 0);
+    await handle.read(tail, 0, 6, size - 6);
+  }
+  if (size < 12 || head.toString('latin1') !== 'ARROW1' || tail.toString('latin1') !== 'ARROW1') {
+    throw new InputError('not an Arrow IPC file, or truncated: missing the ARROW1 magic at its start or end', { subject: path });
+  }
+}
+
+/** A reader and what it reads from; the handle (IPC files) is closed with the source. */
+interface OpenReader {
+  readonly reader: RecordBatchReader;
+  readonly handle?: FileHandle;
+}
+
+async function openReader(path: string, format: Format): Promise<OpenReader> {
+  let handle: FileHandle | undefined;
   try {
     if (format === 'arrows') {
       await assertStreamComplete(path);
       const reader = await RecordBatchReader.from(createReadStream(path));
-      return await reader.open();
+      return { reader: await reader.open() };
     }
-    // The file format needs random access for its footer; files are read whole here because
-    // apache-arrow's async file reader loads every batch through the same buffer anyway.
-    const bytes = await readFile(path);
-    if (bytes.length < 12 || bytes.toString('latin1', 0, 6) !== 'ARROW1' || bytes.toString('latin1', bytes.length - 6) !== 'ARROW1') {
-      throw new InputError('not an Arrow IPC file, or truncated: missing the ARROW1 magic at its start or end', { subject: path });
-    }
-    return RecordBatchReader.from(bytes).open();
+    // The file format is read through its footer, one record batch at a time from the handle:
+    // memory holds a batch, not the file.
+    handle = await open(path, 'r');
+    await assertFileComplete(handle, path);
+    const reader = await RecordBatchReader.from(handle);
+    return { reader: await reader.open(), handle };
   } catch (error) {
+    await handle?.close().catch(() => undefined);
     throw readFailure(path, error);
   }
 }
 
 export async function openArrowSource(path: string, format: Format, mode: ReadMode): Promise<Source> {
-  const reader = await openReader(path, format);
+  const { reader, handle } = await openReader(path, format);
   const schema: Schema = reader.schema;
   const columns: InputColumn[] = schema.fields.map((field: Field) => {
     const type = logicalTypeOfArrow(field.type);
-    if (type === null) throw new InputError(`unsupported: nested column ${field.name} (${String(field.type)})`, { subject: path });
+    if (type === null) {
+      void handle?.close().catch(() => undefined);
+      throw new InputError(`unsupported: nested column ${field.name} (${String(field.type)})`, { subject: path });
+    }
     return { name: field.name, type, sourceType: String(field.type) };
   });
   // An IPC file's footer lists its record batches but not their lengths, so there is no declared
@@ -90,6 +114,7 @@ export async function openArrowSource(path: string, format: Format, mode: ReadMo
     },
     close: async () => {
       await Promise.resolve(reader.cancel()).catch(() => undefined);
+      await handle?.close().catch(() => undefined);
     },
   };
 }
