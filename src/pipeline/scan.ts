@@ -22,7 +22,7 @@ import { OutputSet } from '../io/atomic.js';
 import { countRows } from '../io/count.js';
 import { hashFileInBackground } from '../io/file-hash.js';
 import { extensionOf, type Format } from '../io/formats.js';
-import { openSource, type RowRange } from '../io/source.js';
+import { openSource, type RowRange, type Source } from '../io/source.js';
 import type { InputShape } from '../core/check.js';
 import { appendAuditRecord } from '../provenance/audit-log.js';
 import { provenanceFindings } from '../provenance/findings.js';
@@ -98,6 +98,8 @@ export interface ScanPlan {
   readonly heldCodes: readonly string[];
   /** Whether some check may flag rows only at the end, so rows routed as they are checked may need routing again. */
   readonly flagsAtEnd: boolean;
+  /** The input, opened while planning and not read yet (PlanOptions.keepInputOpen). */
+  readonly openInput: { source: Source | undefined };
   readonly memory?: ReplayStore;
   /** What the manifest claims (signer, source), when one was given and could be read. */
   readonly manifest?: { readonly path: string; readonly signer?: string; readonly keyId?: string; readonly source?: string; readonly createdAt?: string };
@@ -122,6 +124,11 @@ export interface PlanOptions {
   readonly modelSource?: ScanPlan['modelSource'];
   /** When the scan began (epoch ms), if in another process. */
   readonly startedAtEpochMs?: number;
+  /**
+   * Keep the input open for the scan's one read (checkRange without a range) instead of opening
+   * it again; whoever plans so closes it with closeInput() if that read never happens.
+   */
+  readonly keepInputOpen?: boolean;
 }
 
 export async function planScan(options: ScanOptions, planOptions: PlanOptions = {}): Promise<ScanPlan> {
@@ -130,7 +137,17 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
   const { contract } = options.contract;
   const source = await openSource(options.input, 'raw');
   const shape = source.shape;
-  await source.close();
+  if (!planOptions.keepInputOpen) await source.close();
+  try {
+    return await planWithShape(options, planOptions, startedAt, shape, planOptions.keepInputOpen ? source : undefined);
+  } catch (error) {
+    if (planOptions.keepInputOpen) await source.close();
+    throw error;
+  }
+}
+
+async function planWithShape(options: ScanOptions, planOptions: PlanOptions, startedAt: number, shape: InputShape, openInput: Source | undefined): Promise<ScanPlan> {
+  const { contract } = options.contract;
   // The input is hashed on another thread while it is read; the replay memory needs the hash
   // as the dataset's id before any row is checked.
   const hashing = planOptions.sha256
@@ -164,7 +181,20 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
     outFormat: options.format ?? shape.format as Format,
     heldCodes,
     flagsAtEnd: definitions.some((d) => d.meta.flagsAtEnd === true),
+    openInput: { source: openInput },
   };
+}
+
+/** The input the plan kept open, handed over once; later reads open it again. */
+function takeOpenInput(plan: ScanPlan): Source | undefined {
+  const { source } = plan.openInput;
+  plan.openInput.source = undefined;
+  return source;
+}
+
+/** Closes the input the plan kept open, when no read took it. */
+export async function closeInput(plan: ScanPlan): Promise<void> {
+  await takeOpenInput(plan)?.close();
 }
 
 /** The manifest's signer and source for the report; a manifest that cannot be read has findings of its own. */
@@ -235,7 +265,7 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
   const quarantine = new Quarantine();
   const perCheck: number[] = plan.definitions.map(() => 0);
   const sources = router ? newSourceStats(plan) : undefined;
-  const source = await openSource(options.input, 'raw');
+  const source = (range === undefined ? takeOpenInput(plan) : undefined) ?? (await openSource(options.input, 'raw'));
   let rows = 0;
   // A batch is folded (and routed) once every runner is done with it. Runners that score on
   // other threads finish later, so the next batch is read and checked meanwhile.
@@ -301,7 +331,16 @@ function newSourceStats(plan: ScanPlan): SourceStats {
 
 /** One scan in this process. */
 export async function scan(options: ScanOptions): Promise<ScanResult> {
-  const plan = await planScan(options);
+  const plan = await planScan(options, { keepInputOpen: true });
+  try {
+    return await scanPlanned(plan);
+  } finally {
+    await closeInput(plan);
+  }
+}
+
+async function scanPlanned(plan: ScanPlan): Promise<ScanResult> {
+  const { options } = plan;
   const outputs = new OutputSet(options.outDir);
   await outputs.prepare();
   const scoresPath = options.emitScores ? outputs.tempPath(outputNames(plan.outFormat).scores) : undefined;
