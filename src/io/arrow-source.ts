@@ -4,13 +4,13 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import {
-  makeVector, RecordBatchReader, Type, type Data, type DataType, type Field, type RecordBatch, type Schema,
+  makeVector, MessageReader, RecordBatchReader, Type, type Data, type DataType, type Field, type RecordBatch, type Schema,
 } from 'apache-arrow';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError, firstLine } from '../core/errors.js';
 import { makeBatch, sliceBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
 import type { Format } from './formats.js';
-import type { ReadMode, ReadOptions, Source } from './source.js';
+import { assertRowCount, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
 const NESTED = new Set<Type>([Type.List, Type.FixedSizeList, Type.Struct, Type.Map, Type.Union, Type.DenseUnion, Type.SparseUnion]);
 
@@ -101,15 +101,27 @@ export async function openArrowSource(path: string, format: Format, mode: ReadMo
     }
     return { name: field.name, type, sourceType: String(field.type) };
   });
-  // An IPC file's footer lists its record batches but not their lengths, so there is no declared
-  // count to hold the read against; the magic, footer and stream-end checks catch truncation.
-  const shape: InputShape = { path, format, columns, declaredRows: null };
+  // A file's footer locates its record batches, and each batch's header gives its rows: the
+  // declared count the read is held against, and what lets a range read only its batches. A
+  // stream declares nothing; its end-of-stream marker catches truncation.
+  let batchRows: number[] | null = null;
+  if (handle !== undefined) {
+    try {
+      batchRows = await recordBatchRows(reader, handle, path);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw readFailure(path, error);
+    }
+  }
+  const declaredRows = batchRows === null ? null : batchRows.reduce((sum, rows) => sum + rows, 0);
+  const shape: InputShape = { path, format, columns, declaredRows };
   let consumed = false;
   return {
     path, format, mode, shape, engine: 'arrow',
     batches: (options) => {
       if (consumed) throw new Error('an Arrow source streams once; open it again to re-read');
       consumed = true;
+      if (options?.range && batchRows !== null) return readRange(reader, batchRows, shape, options.range);
       return streamBatches(reader as AsyncIterable<RecordBatch> & RecordBatchReader, shape, options);
     },
     close: async () => {
@@ -117,6 +129,60 @@ export async function openArrowSource(path: string, format: Format, mode: ReadMo
       await handle?.close().catch(() => undefined);
     },
   };
+}
+
+/** Rows of each record batch of an Arrow IPC file (a range reads only the batches it overlaps). */
+export async function arrowFileBatchRows(path: string): Promise<number[]> {
+  const { reader, handle } = await openReader(path, 'arrow');
+  try {
+    return await recordBatchRows(reader, handle!, path);
+  } catch (error) {
+    throw readFailure(path, error);
+  } finally {
+    await handle!.close().catch(() => undefined);
+  }
+}
+
+/** Rows of each record batch of an IPC file, from the batch headers the footer points to. */
+async function recordBatchRows(reader: RecordBatchReader, handle: FileHandle, path: string): Promise<number[]> {
+  const footer = reader.footer;
+  if (footer === null) throw new InputError('corrupt Arrow IPC file: no footer', { subject: path });
+  const rows: number[] = [];
+  for (let i = 0; i < footer.numRecordBatches; i++) {
+    const block = footer.getRecordBatch(i)!;
+    const header = Buffer.alloc(block.metaDataLength);
+    const { bytesRead } = await handle.read(header, 0, header.length, Number(block.offset));
+    const message = bytesRead === header.length ? new MessageReader(header).readMessage() : null;
+    if (!message?.isRecordBatch()) throw new InputError(`corrupt Arrow IPC file: record batch ${i} has no readable header`, { subject: path });
+    rows.push(Number(message.header().length));
+  }
+  return rows;
+}
+
+/** The rows of a range, reading only the record batches it overlaps. */
+async function* readRange(reader: RecordBatchReader, batchRows: readonly number[], shape: InputShape, range: RowRange): AsyncGenerator<Batch> {
+  let read = 0;
+  for (let i = 0, first = 0; i < batchRows.length && first < range.end; first += batchRows[i]!, i++) {
+    if (first + batchRows[i]! <= range.start) continue;
+    let batch: Batch;
+    try {
+      const recordBatch = await reader.readRecordBatch(i);
+      if (recordBatch === null || recordBatch.numRows !== batchRows[i]) throw new InputError(`record batch ${i} does not hold the ${batchRows[i]} rows its header declares`);
+      batch = toBatch(recordBatch, shape, first);
+    } catch (error) {
+      throw readFailure(shape.path, error);
+    }
+    const from = Math.max(0, range.start - first);
+    const to = Math.min(batch.rowCount, range.end - first);
+    read += to - from;
+    yield sliceBatch(batch, from, to);
+  }
+  assertRowCount(shape.path, shape.declaredRows, read, range);
+}
+
+function toBatch(recordBatch: RecordBatch, shape: InputShape, rowOffset: number): Batch {
+  const columns = shape.columns.map((column, index) => arrowColumn(column, recordBatch.getChildAt(index)!.data));
+  return makeBatch(rowOffset, recordBatch.numRows, columns);
 }
 
 async function* streamBatches(reader: AsyncIterable<RecordBatch>, shape: InputShape, options: ReadOptions = {}): AsyncGenerator<Batch> {
@@ -132,11 +198,9 @@ async function* streamBatches(reader: AsyncIterable<RecordBatch>, shape: InputSh
       throw readFailure(shape.path, error);
     }
     if (next.done) break;
-    const recordBatch = next.value;
     let batch: Batch;
     try {
-      const columns = shape.columns.map((column, index) => arrowColumn(column, recordBatch.getChildAt(index)!.data));
-      batch = makeBatch(rowOffset, recordBatch.numRows, columns);
+      batch = toBatch(next.value, shape, rowOffset);
     } catch (error) {
       throw readFailure(shape.path, error);
     }
@@ -146,6 +210,7 @@ async function* streamBatches(reader: AsyncIterable<RecordBatch>, shape: InputSh
     if (to > from) yield sliceBatch(batch, from, to);
     if (rowOffset >= end) break;
   }
+  if (options.range === undefined) assertRowCount(shape.path, shape.declaredRows, rowOffset);
 }
 
 /** Flattens the Data chunks of one column into one of our columns. */

@@ -1,11 +1,13 @@
 // How a dataset job splits its input into range jobs. Parquet files are split on row-group
-// boundaries (a reader skips the groups outside a range, so each range job reads only its own
-// rows), grouped to about `targetRows` per range. CSV, JSON Lines and Arrow IPC stay one range:
-// their readers reach row N only by reading rows 0..N-1, so splitting them would multiply reads.
+// boundaries and Arrow IPC files on record-batch boundaries (a reader skips the groups or batches
+// outside a range, so each range job reads only its own rows), grouped to about `targetRows` per
+// range. CSV, JSON Lines and Arrow IPC streams stay one range: their readers reach row N only by
+// reading rows 0..N-1, so splitting them would multiply reads.
 import { InputError } from '../core/errors.js';
 import { connect, sqlString } from '../io/duckdb.js';
 import { formatOf } from '../io/formats.js';
 import type { RowRange } from '../io/source.js';
+import { arrowFileBatchRows } from '../io/arrow-source.js';
 
 /** Row counts of a Parquet file's row groups, in file order. */
 export async function parquetRowGroups(path: string): Promise<number[]> {
@@ -45,8 +47,9 @@ export function groupRanges(groupRows: readonly number[], targetRows: number): R
 
 /** The ranges a dataset job fans out to; one range means the dataset job scans it itself. */
 export async function planRanges(path: string, targetRows: number): Promise<RowRange[] | null> {
-  if (formatOf(path) !== 'parquet') return null;
-  const groups = await parquetRowGroups(path);
-  const ranges = groupRanges(groups, targetRows);
+  const format = formatOf(path);
+  if (format !== 'parquet' && format !== 'arrow') return null;
+  const units = format === 'parquet' ? await parquetRowGroups(path) : await arrowFileBatchRows(path);
+  const ranges = groupRanges(units, targetRows);
   return ranges.length > 1 ? ranges : null;
 }

@@ -8,6 +8,8 @@ import { loadContract } from '../../src/contract/load.js';
 import { checkRange, completeScan, planScan, scan, type ScanOptions } from '../../src/pipeline/scan.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { readAll } from '../io/read-all.js';
+import { openSource } from '../../src/io/source.js';
+import { openWriter } from '../../src/io/write/index.js';
 
 function roundNumbers(value: unknown): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? Number(value.toPrecision(10)) : value;
@@ -33,28 +35,50 @@ const cases = [
 
 for (const c of cases) {
   test(`ranges fold into the in-process result: ${c.name}`, async () => {
-    const work = await tempDir();
-    const contract = await loadContract(join(ROOT, 'schemas/credit.contract.json'));
-    const base = { input: join(ROOT, c.input), contract, batchRows: 300, baseline: join(ROOT, 'datasets/credit/trusted.parquet') } as const;
-    const whole = await scan({ ...base, outDir: join(work, 'whole') } satisfies ScanOptions);
-    const options: ScanOptions = { ...base, outDir: join(work, 'split') };
-    const plan = await planScan(options);
-    const results = [];
-    for (let i = 0; i + 1 < c.cuts.length; i++) results.push(await checkRange(plan, { start: c.cuts[i]!, end: c.cuts[i + 1]! }));
-    const split = await completeScan(plan, results);
-    assert.deepEqual(
-      await quarantineOf(join(work, 'split', `quarantine.${c.format}`)),
-      await quarantineOf(join(work, 'whole', `quarantine.${c.format}`)),
-    );
-    // State size is each worker's own memory, so it differs by design, and sums of floats taken
-    // range by range differ in their last bits; everything else must be equal.
-    const strip = (r: typeof whole.report) => roundNumbers({
-      checks: r.checks.map((check) => ({ ...check, summary: { ...check.summary, stateBytes: undefined } })),
-      quarantine: r.quarantine, clean: r.clean, verdict: r.verdict, findings: r.findings,
-    });
-    assert.deepEqual(strip(split.report), strip(whole.report));
-    const wholeClean = await readAll(join(work, 'whole', `clean.${c.format}`));
-    const splitClean = await readAll(join(work, 'split', `clean.${c.format}`));
-    assert.deepEqual(splitClean.values, wholeClean.values);
+    await assertRangesFold(join(ROOT, c.input), c.format, c.cuts);
   });
+}
+
+test('ranges fold into the in-process result: an Arrow IPC file, cut on record batch boundaries, each range reading only its batches', async () => {
+  const work = await tempDir();
+  const input = join(work, 'incoming.arrow');
+  // Record batches of 300 rows, as a scan's batches: the batches a range reads are the whole scan's.
+  const source = await openSource(join(ROOT, 'datasets/credit/trusted.parquet'), 'typed');
+  const writer = await openWriter(input, 'arrow', source.shape.columns.map((c) => ({ name: c.name, type: c.type!, sourceType: c.sourceType })));
+  for await (const batch of source.batches({ batchRows: 300 })) await writer.write(batch);
+  await writer.close();
+  await source.close();
+  const reopened = await openSource(input, 'raw');
+  assert.equal(reopened.shape.declaredRows, 4000, 'rows declared by the batch headers');
+  const rows = [];
+  for await (const batch of reopened.batches({ range: { start: 1200, end: 1800 } })) rows.push([batch.rowOffset, batch.rowCount]);
+  await reopened.close();
+  assert.deepEqual(rows, [[1200, 300], [1500, 300]]);
+  await assertRangesFold(input, 'arrow', [0, 1200, 2700, 4000]);
+});
+
+async function assertRangesFold(input: string, format: string, cuts: readonly number[]): Promise<void> {
+  const work = await tempDir();
+  const contract = await loadContract(join(ROOT, 'schemas/credit.contract.json'));
+  const base = { input, contract, batchRows: 300, baseline: join(ROOT, 'datasets/credit/trusted.parquet') } as const;
+  const whole = await scan({ ...base, outDir: join(work, 'whole') } satisfies ScanOptions);
+  const options: ScanOptions = { ...base, outDir: join(work, 'split') };
+  const plan = await planScan(options);
+  const results = [];
+  for (let i = 0; i + 1 < cuts.length; i++) results.push(await checkRange(plan, { start: cuts[i]!, end: cuts[i + 1]! }));
+  const split = await completeScan(plan, results);
+  assert.deepEqual(
+    await quarantineOf(join(work, 'split', `quarantine.${format}`)),
+    await quarantineOf(join(work, 'whole', `quarantine.${format}`)),
+  );
+  // State size is each worker's own memory, so it differs by design, and sums of floats taken
+  // range by range differ in their last bits; everything else must be equal.
+  const strip = (r: typeof whole.report) => roundNumbers({
+    checks: r.checks.map((check) => ({ ...check, summary: { ...check.summary, stateBytes: undefined } })),
+    quarantine: r.quarantine, clean: r.clean, verdict: r.verdict, findings: r.findings,
+  });
+  assert.deepEqual(strip(split.report), strip(whole.report));
+  const wholeClean = await readAll(join(work, 'whole', `clean.${format}`));
+  const splitClean = await readAll(join(work, 'split', `clean.${format}`));
+  assert.deepEqual(splitClean.values, wholeClean.values);
 }

@@ -1,7 +1,8 @@
 // The queue's result equals an in-process scan's: the same counts, the same quarantined `_row`
 // set with the same reasons, the same verdict and the same clean rows. On the shipped example
-// CSV (one range) and on a generated Parquet file with many row groups, split into range jobs
-// that two workers check in parallel, duplicates crossing ranges included. Every check runs,
+// CSV (one range), and on a generated Parquet file with many row groups and the same rows as an
+// Arrow IPC file with many record batches, split into range jobs that two workers check in
+// parallel, duplicates crossing ranges included. Every check runs,
 // detectors too: the dataset job fits (or loads) the model once and its range jobs apply it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
 import { fit, saveModel } from '../../src/pipeline/fit.js';
 import { scan, type ScanOptions } from '../../src/pipeline/scan.js';
+import { openSource } from '../../src/io/source.js';
+import { openWriter } from '../../src/io/write/index.js';
 import { ScanQueue } from '../../src/queue/client.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { readAll } from '../io/read-all.js';
@@ -22,6 +25,7 @@ const workers: WorkerProcess[] = [];
 let queue: ScanQueue;
 let work: string;
 let parquet: string;
+let arrow: string;
 let modelPath: string;
 
 before(async () => {
@@ -29,6 +33,12 @@ before(async () => {
   work = await tempDir();
   parquet = join(work, 'credit-many-groups.parquet');
   await writeCreditParquet(parquet, 4, 2048);
+  arrow = join(work, 'credit-many-batches.arrow');
+  const rows = await openSource(parquet, 'typed');
+  const writer = await openWriter(arrow, 'arrow', rows.shape.columns.map((c) => ({ name: c.name, type: c.type!, sourceType: c.sourceType })));
+  for await (const batch of rows.batches({ batchRows: 2048 })) await writer.write(batch);
+  await writer.close();
+  await rows.close();
   modelPath = join(work, 'credit.model.json');
   const contract = await loadContract(CONTRACT);
   await saveModel(await fit({ dataset: join(ROOT, 'datasets/credit/trusted.parquet'), contract, seed: 42 }), modelPath);
@@ -49,6 +59,7 @@ const cases: { name: string; input: () => string; ext: string; ranges: number; m
   { name: 'the shipped example CSV', input: () => join(ROOT, 'datasets/credit/incoming.csv'), ext: 'csv', ranges: 1 },
   { name: 'a generated Parquet file with many row groups', input: () => parquet, ext: 'parquet', ranges: 4 },
   { name: 'the Parquet file with a saved model (--model)', input: () => parquet, ext: 'parquet', ranges: 4, model: true },
+  { name: 'the same rows as an Arrow IPC file with many record batches', input: () => arrow, ext: 'arrow', ranges: 4 },
 ];
 
 for (const c of cases) {
