@@ -2,8 +2,7 @@
 // datawarden's command line: parses arguments, sets up logging, runs one command and maps its
 // outcome to an exit code (0 pass, 1 warn, 2 fail, 3 error). Commands live in ./commands.
 import { parseArgs } from 'node:util';
-import { isInputError, firstLine } from '../core/errors.js';
-import { isIoError } from '../queue/failures.js';
+import { isInputError, isIoError, firstLine } from '../core/errors.js';
 import { createLogger } from './log.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, UsageError, type Command, type OptionSpec, type OptionValues } from './command.js';

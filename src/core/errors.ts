@@ -16,6 +16,22 @@ export function isInputError(error: unknown): error is InputError {
   return error instanceof InputError;
 }
 
+const REDIS_CONNECTION_ERRORS = new Set(['MaxRetriesPerRequestError', 'ConnectionClosedError']);
+
+/**
+ * A system error (ENOSPC, EIO, ECONNRESET, EACCES, ...) or a lost Redis connection, anywhere in
+ * the cause chain: trouble that may pass, unlike bad input.
+ */
+export function isIoError(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
+    if (isInputError(current)) return false;
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+    if (REDIS_CONNECTION_ERRORS.has(current.name) || /Connection is closed/.test(current.message)) return true;
+  }
+  return false;
+}
+
 /** The first line of any thrown value, for one-line error output. */
 export function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

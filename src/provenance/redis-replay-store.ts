@@ -5,7 +5,7 @@
 // The store is read whole when opened, as a file store is, and saving writes field by field, so
 // two scans saving at once need no lock: known-bad rows are the union (HSETNX keeps the first
 // confirmation) and a dataset's seen keys are those of the scan that saved it last.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { InputError } from '../core/errors.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, redactedUrl, redisOptionsFromUrl } from '../core/redis-url.js';
 import { formatRecord, MemoryReplayStore, parseRecord, type StoreState } from './replay-store.js';
@@ -76,6 +76,8 @@ export class RedisReplayStore extends MemoryReplayStore {
 
   /** A connection for one exchange: a scan holds none between opening and saving the store. */
   private async withRedis<T>(use: (redis: Redis) => Promise<T>): Promise<T> {
+    // Loaded here: scans without a Redis store (most) need not load a Redis client.
+    const { Redis } = await import('ioredis');
     const redis = new Redis({
       ...redisOptionsFromUrl(this.redisUrl),
       maxRetriesPerRequest: 1,

@@ -3,20 +3,9 @@
 // and programming errors fail the same way every time: they become BullMQ's UnrecoverableError,
 // which fails the job at once and keeps the reason.
 import { UnrecoverableError } from 'bullmq';
-import { isInputError } from '../core/errors.js';
+import { isInputError, isIoError } from '../core/errors.js';
 
-const REDIS_CONNECTION_ERRORS = new Set(['MaxRetriesPerRequestError', 'ConnectionClosedError']);
-
-/** A system error (ENOSPC, EIO, ECONNRESET, EACCES, ...) or a lost Redis connection, anywhere in the cause chain. */
-export function isIoError(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
-    if (isInputError(current)) return false;
-    const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
-    if (REDIS_CONNECTION_ERRORS.has(current.name) || /Connection is closed/.test(current.message)) return true;
-  }
-  return false;
-}
+export { isIoError };
 
 /** The error a processor throws: as is when a retry may help, else unrecoverable with the same message. */
 export function jobError(error: unknown): Error {
