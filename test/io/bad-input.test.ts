@@ -103,6 +103,18 @@ test('arrow file and stream, truncated: exit 3, one line', async () => {
   }
 });
 
+test('arrow file with a damaged record batch header, magic intact at both ends: exit 3, one line naming the batch', async () => {
+  const arrow = join(work, 'credit-for-damage.arrow');
+  const converted = await runCli(['convert', join(ROOT, 'datasets/credit/incoming.csv'), arrow]);
+  assert.equal(converted.code, 0, converted.stderr);
+  const bytes = Buffer.from(readFileSync(arrow));
+  // Our writer's first message after the 8-byte magic and padding is record batch 0.
+  bytes.fill(0, 8, 24);
+  const damaged = join(work, 'credit-damaged-header.arrow');
+  writeFileSync(damaged, bytes);
+  await expectOneLineError(damaged, /record batch 0 has no readable header/);
+});
+
 const TEXT_CASES: Record<string, [string, RegExp]> = {
   'ragged.csv': ['a,b\n1,2\n3,4,5\n6,7\n', /Line: 3.*Expected Number of Columns: 2 Found: 3/],
   'short.csv': ['a,b\n1,2\n3\n', /Line: 3/],
