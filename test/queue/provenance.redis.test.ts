@@ -1,11 +1,13 @@
 // Provenance is verified once, by the dataset job, and its verdict reaches every range job: a
 // contract that requires a manifest, scanned without one, holds every row back in every range,
-// exactly as an in-process scan does; replay memory is written once, by the completion.
+// exactly as an in-process scan does; replay memory (in a file or in Redis) is written once, by
+// the completion.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { loadContract } from '../../src/contract/load.js';
 import { scan } from '../../src/pipeline/scan.js';
 import { ScanQueue } from '../../src/queue/client.js';
@@ -61,23 +63,44 @@ test('a missing manifest holds every row of every range, as in one process', asy
   assert.deepEqual(report.findings, local.report.findings);
 });
 
-test('replay memory: a split scan remembers the same rows as an in-process scan', async () => {
-  const rules = join(ROOT, 'schemas/credit.contract.json');
-  const localMemory = join(work, 'local.memory');
-  const queuedMemory = join(work, 'queued.memory');
-  await scan({ input, contract: await loadContract(rules), checks: RULE_CHECKS, outDir: join(work, 'local-memory'), memory: localMemory });
-  const { id } = await queue.enqueue({ input, contract: rules, checks: RULE_CHECKS, outDir: join(work, 'queued-memory'), memory: queuedMemory, auditLog: null });
-  const status = await queue.wait(id, { timeoutMs: 60_000 });
-  assert.equal(status.state, 'completed', status.failedReason ?? '');
-  assert.equal(status.summary!.ranges, 3);
-  // A second dataset against each memory: the rows both remembered come back the same way.
-  const again = async (memory: string, name: string) =>
-    (await scan({ input, contract: await loadContract(rules), checks: RULE_CHECKS, outDir: join(work, name), memory, auditLog: undefined })).report;
-  const fromLocal = await again(localMemory, 'again-local');
-  const fromQueued = await again(queuedMemory, 'again-queued');
-  // Summaries hold timings; rows and reasons must agree.
-  const flagged = (r: typeof fromLocal) => r.checks.map((c) => [c.id, c.flaggedRows, c.reasons]);
-  assert.deepEqual(flagged(fromQueued), flagged(fromLocal));
-  assert.deepEqual(fromQueued.findings, fromLocal.findings);
-  assert.ok(fromLocal.findings.length > 0 || fromLocal.quarantine.rows > 0, 'the memory changes the second scan');
-});
+// The queue's memory in a file, and in Redis as workers on several machines would keep it.
+const memoryKinds: { name: string; queued: () => string }[] = [
+  { name: 'a file', queued: () => join(work, 'queued.memory') },
+  { name: 'Redis', queued: () => 'redis:queued-memory' },
+];
+
+for (const kind of memoryKinds) {
+  test(`replay memory in ${kind.name}: a split scan remembers the same rows as an in-process scan`, async () => {
+    // This process opens Redis stores where the workers do: the same Redis, the same key prefix.
+    process.env.REDIS_URL = REDIS_URL;
+    process.env.DATAWARDEN_QUEUE_PREFIX = prefix;
+    const rules = join(ROOT, 'schemas/credit.contract.json');
+    const localMemory = join(work, `local-${kind.name}.memory`);
+    const queuedMemory = kind.queued();
+    await scan({ input, contract: await loadContract(rules), checks: RULE_CHECKS, outDir: join(work, `local-memory-${kind.name}`), memory: localMemory });
+    const { id } = await queue.enqueue({ input, contract: rules, checks: RULE_CHECKS, outDir: join(work, `queued-memory-${kind.name}`), memory: queuedMemory, auditLog: null });
+    const status = await queue.wait(id, { timeoutMs: 60_000 });
+    assert.equal(status.state, 'completed', status.failedReason ?? '');
+    assert.equal(status.summary!.ranges, 3);
+    // A second dataset against each memory: the rows both remembered come back the same way.
+    const again = async (memory: string, name: string) =>
+      (await scan({ input, contract: await loadContract(rules), checks: RULE_CHECKS, outDir: join(work, name), memory, auditLog: undefined })).report;
+    const fromLocal = await again(localMemory, `again-local-${kind.name}`);
+    const fromQueued = await again(queuedMemory, `again-queued-${kind.name}`);
+    // Summaries hold timings; rows and reasons must agree.
+    const flagged = (r: typeof fromLocal) => r.checks.map((c) => [c.id, c.flaggedRows, c.reasons]);
+    assert.deepEqual(flagged(fromQueued), flagged(fromLocal));
+    assert.deepEqual(fromQueued.findings, fromLocal.findings);
+    assert.ok(fromLocal.findings.length > 0 || fromLocal.quarantine.rows > 0, 'the memory changes the second scan');
+    if (queuedMemory.startsWith('redis:')) {
+      // In Redis, under the queue's prefix; not a file that happens to carry the name.
+      assert.equal(existsSync(join(ROOT, queuedMemory)), false);
+      const redis = new Redis(REDIS_URL);
+      try {
+        assert.ok((await redis.hlen(`${prefix}:replay:queued-memory:bad`)) > 0);
+      } finally {
+        redis.disconnect();
+      }
+    }
+  });
+}
