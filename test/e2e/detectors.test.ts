@@ -70,6 +70,25 @@ test('label flips: most flipped rows are flagged, with reasonable precision', ()
   assert.ok(caught / all >= 0.5, `precision ${caught}/${all}`);
 });
 
+test('the report breaks the scan down by source, and the poisoned feed stands out by name', () => {
+  type SourceRow = { rows: number; quarantined: number; reasons: Record<string, number> };
+  const section = baselineReport.sources as { sourceColumn: string; sources: Record<string, SourceRow> };
+  assert.equal(section.sourceColumn, 'source');
+  const sources = Object.entries(section.sources);
+  assert.deepEqual(sources.map(([name]) => name).sort(), ['branch', 'partner', 'web']);
+  assert.equal(sources.reduce((sum, [, s]) => sum + s.rows, 0), truth.incomingRows);
+  // The example data plants the backdoor and most flipped labels in the 'partner' feed.
+  const rate = ([, s]: [string, SourceRow]) => s.quarantined / s.rows;
+  const worst = [...sources].sort((a, b) => rate(b) - rate(a))[0]!;
+  assert.equal(worst[0], 'partner');
+  const triggerHits = ([, s]: [string, SourceRow]) => Object.entries(s.reasons).filter(([code]) => code.startsWith('trigger:')).reduce((sum, [, n]) => sum + n, 0);
+  // The trigger's bin also holds a few genuine rows of the other feeds with the same label.
+  const elsewhere = sources.filter(([name]) => name !== 'partner').reduce((sum, s) => sum + triggerHits(s), 0);
+  assert.ok(triggerHits(worst) > 5 * elsewhere, `trigger hits: partner ${triggerHits(worst)}, the others ${elsewhere}`);
+  const markdown = readFileSync(join(work, 'baseline', 'report.md'), 'utf8');
+  assert.match(markdown, /## By source \(`source`\)\n\n\| source \|[^\n]*\n\|[^\n]*\n\| partner \|/);
+});
+
 test('--emit-scores writes a score for every row; the report carries the model and its histograms', async () => {
   const scores = await readAll(join(work, 'baseline', 'scores.csv'), 'typed');
   assert.equal(scores.rows, truth.incomingRows);
