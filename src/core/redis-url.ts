@@ -1,9 +1,18 @@
 // Redis connection URLs (REDIS_URL): redis:// and rediss:// with user, password and database.
 import { InputError } from './errors.js';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-/** Redis keys start with it (the queue's and the replay memory's): DATAWARDEN_QUEUE_PREFIX. */
-export const DEFAULT_KEY_PREFIX = 'datawarden';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_KEY_PREFIX = 'datawarden';
+
+/** The Redis to use: REDIS_URL, else a local one. */
+export function redisUrlFrom(env: NodeJS.ProcessEnv = process.env): string {
+  return env.REDIS_URL || DEFAULT_REDIS_URL;
+}
+
+/** What the queue's and the replay memory's Redis keys start with: DATAWARDEN_QUEUE_PREFIX, else datawarden. */
+export function keyPrefixFrom(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DATAWARDEN_QUEUE_PREFIX || DEFAULT_KEY_PREFIX;
+}
 
 export interface RedisConnectionOptions {
   readonly host: string;

@@ -4,7 +4,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import {
-  makeVector, MessageReader, RecordBatchReader, Type, type Data, type DataType, type Field, type RecordBatch, type Schema,
+  makeVector, MessageReader, RecordBatchReader, Type, type Data, type DataType, type Field, type RecordBatch,
 } from 'apache-arrow';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError, firstLine } from '../core/errors.js';
@@ -92,26 +92,21 @@ async function openReader(path: string, format: Format): Promise<OpenReader> {
 
 export async function openArrowSource(path: string, format: Format, mode: ReadMode): Promise<Source> {
   const { reader, handle } = await openReader(path, format);
-  const schema: Schema = reader.schema;
-  const columns: InputColumn[] = schema.fields.map((field: Field) => {
-    const type = logicalTypeOfArrow(field.type);
-    if (type === null) {
-      void handle?.close().catch(() => undefined);
-      throw new InputError(`unsupported: nested column ${field.name} (${String(field.type)})`, { subject: path });
-    }
-    return { name: field.name, type, sourceType: String(field.type) };
-  });
+  let columns: InputColumn[];
   // A file's footer locates its record batches, and each batch's header gives its rows: the
   // declared count the read is held against, and what lets a range read only its batches. A
   // stream declares nothing; its end-of-stream marker catches truncation.
-  let batchRows: number[] | null = null;
-  if (handle !== undefined) {
-    try {
-      batchRows = await recordBatchRows(reader, handle, path);
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      throw readFailure(path, error);
-    }
+  let batchRows: number[] | null;
+  try {
+    columns = reader.schema.fields.map((field: Field) => {
+      const type = logicalTypeOfArrow(field.type);
+      if (type === null) throw new InputError(`unsupported: nested column ${field.name} (${String(field.type)})`, { subject: path });
+      return { name: field.name, type, sourceType: String(field.type) };
+    });
+    batchRows = handle === undefined ? null : await recordBatchRows(reader, handle, path);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    throw readFailure(path, error);
   }
   const declaredRows = batchRows === null ? null : batchRows.reduce((sum, rows) => sum + rows, 0);
   const shape: InputShape = { path, format, columns, declaredRows };

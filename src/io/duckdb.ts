@@ -109,7 +109,7 @@ interface BufferSet {
   valid: Uint8Array;
 }
 
-type Collector = (options?: { type: 'minor' | 'major' }) => void;
+type Collector = (options?: { type: 'minor' }) => void;
 let youngCollector: Collector | null | undefined;
 
 /**

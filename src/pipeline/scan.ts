@@ -98,8 +98,6 @@ export interface ScanPlan {
   readonly heldCodes: readonly string[];
   /** Whether some check may flag rows only at the end, so rows routed as they are checked may need routing again. */
   readonly flagsAtEnd: boolean;
-  /** The input, opened while planning and not read yet (PlanOptions.keepInputOpen). */
-  readonly openInput: { source: Source | undefined };
   readonly memory?: ReplayStore;
   /** What the manifest claims (signer, source), when one was given and could be read. */
   readonly manifest?: { readonly path: string; readonly signer?: string; readonly keyId?: string; readonly source?: string; readonly createdAt?: string };
@@ -124,30 +122,21 @@ export interface PlanOptions {
   readonly modelSource?: ScanPlan['modelSource'];
   /** When the scan began (epoch ms), if in another process. */
   readonly startedAtEpochMs?: number;
-  /**
-   * Keep the input open for the scan's one read (checkRange without a range) instead of opening
-   * it again; whoever plans so closes it with closeInput() if that read never happens.
-   */
-  readonly keepInputOpen?: boolean;
+  /** The input, already open (its shape is read from it); the caller closes it. */
+  readonly source?: Source;
 }
 
 export async function planScan(options: ScanOptions, planOptions: PlanOptions = {}): Promise<ScanPlan> {
   // performance.now() is per process: a scan begun elsewhere is placed on this process's clock.
   const startedAt = planOptions.startedAtEpochMs === undefined ? performance.now() : performance.now() - (Date.now() - planOptions.startedAtEpochMs);
   const { contract } = options.contract;
-  const source = await openSource(options.input, 'raw');
-  const shape = source.shape;
-  if (!planOptions.keepInputOpen) await source.close();
-  try {
-    return await planWithShape(options, planOptions, startedAt, shape, planOptions.keepInputOpen ? source : undefined);
-  } catch (error) {
-    if (planOptions.keepInputOpen) await source.close();
-    throw error;
+  let shape: InputShape;
+  if (planOptions.source) shape = planOptions.source.shape;
+  else {
+    const source = await openSource(options.input, 'raw');
+    shape = source.shape;
+    await source.close();
   }
-}
-
-async function planWithShape(options: ScanOptions, planOptions: PlanOptions, startedAt: number, shape: InputShape, openInput: Source | undefined): Promise<ScanPlan> {
-  const { contract } = options.contract;
   // The input is hashed on another thread while it is read; the replay memory needs the hash
   // as the dataset's id before any row is checked.
   const hashing = planOptions.sha256
@@ -181,20 +170,7 @@ async function planWithShape(options: ScanOptions, planOptions: PlanOptions, sta
     outFormat: options.format ?? shape.format as Format,
     heldCodes,
     flagsAtEnd: definitions.some((d) => d.meta.flagsAtEnd === true),
-    openInput: { source: openInput },
   };
-}
-
-/** The input the plan kept open, handed over once; later reads open it again. */
-function takeOpenInput(plan: ScanPlan): Source | undefined {
-  const { source } = plan.openInput;
-  plan.openInput.source = undefined;
-  return source;
-}
-
-/** Closes the input the plan kept open, when no read took it. */
-export async function closeInput(plan: ScanPlan): Promise<void> {
-  await takeOpenInput(plan)?.close();
 }
 
 /** The manifest's signer and source for the report; a manifest that cannot be read has findings of its own. */
@@ -251,9 +227,10 @@ export interface RangeResult {
 
 /**
  * Reads and checks rows. With a router, each batch's rows are routed as soon as it is checked
- * (when the plan has late flags, completeScan must be told the routing is tentative).
+ * (when the plan has late flags, completeScan must be told the routing is tentative). `input`
+ * is the input already open and not read yet, which the caller closes; else it is opened here.
  */
-export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowRouter, scoresPath?: string): Promise<RangeResult> {
+export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowRouter, scoresPath?: string, input?: Source): Promise<RangeResult> {
   const { options } = plan;
   const { contract } = options.contract;
   const scores = scoresPath ? new ScoreWriter(scoresPath, plan.outFormat) : undefined;
@@ -265,7 +242,7 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
   const quarantine = new Quarantine();
   const perCheck: number[] = plan.definitions.map(() => 0);
   const sources = router ? newSourceStats(plan) : undefined;
-  const source = (range === undefined ? takeOpenInput(plan) : undefined) ?? (await openSource(options.input, 'raw'));
+  const source = input ?? (await openSource(options.input, 'raw'));
   let rows = 0;
   // A batch is folded (and routed) once every runner is done with it. Runners that score on
   // other threads finish later, so the next batch is read and checked meanwhile.
@@ -308,7 +285,7 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
     throw error;
   } finally {
     await threads?.close();
-    await source.close();
+    if (!input) await source.close();
   }
   const codeChecks: Record<string, number> = {};
   registry.codes.forEach((code, id) => (codeChecks[code] = registry.checkOf[id]!));
@@ -329,17 +306,17 @@ function newSourceStats(plan: ScanPlan): SourceStats {
   return new SourceStats({ sourceColumn: contract.source ?? null, labelColumn: contract.label ?? null });
 }
 
-/** One scan in this process. */
+/** One scan in this process: the input is opened once, for the plan and the read. */
 export async function scan(options: ScanOptions): Promise<ScanResult> {
-  const plan = await planScan(options, { keepInputOpen: true });
+  const input = await openSource(options.input, 'raw');
   try {
-    return await scanPlanned(plan);
+    return await scanInput(await planScan(options, { source: input }), input);
   } finally {
-    await closeInput(plan);
+    await input.close();
   }
 }
 
-async function scanPlanned(plan: ScanPlan): Promise<ScanResult> {
+async function scanInput(plan: ScanPlan, input: Source): Promise<ScanResult> {
   const { options } = plan;
   const outputs = new OutputSet(options.outDir);
   await outputs.prepare();
@@ -350,7 +327,7 @@ async function scanPlanned(plan: ScanPlan): Promise<ScanResult> {
   const router = routerFor(plan, outputs);
   try {
     await router.open();
-    const result = await checkRange(plan, undefined, router, scoresPath);
+    const result = await checkRange(plan, undefined, router, scoresPath, input);
     await router.close();
     return await completeScan(plan, [result], { outputs, router, tentative: plan.flagsAtEnd });
   } catch (error) {

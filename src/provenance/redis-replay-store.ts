@@ -7,8 +7,8 @@
 // confirmation) and a dataset's seen keys are those of the scan that saved it last.
 import type { Redis } from 'ioredis';
 import { InputError } from '../core/errors.js';
-import { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL, redactedUrl, redisOptionsFromUrl } from '../core/redis-url.js';
-import { formatRecord, MemoryReplayStore, parseRecord, type StoreState } from './replay-store.js';
+import { keyPrefixFrom, redactedUrl, redisOptionsFromUrl, redisUrlFrom } from '../core/redis-url.js';
+import { addRecordText, formatRecord, MemoryReplayStore, type StoreState } from './replay-store.js';
 
 /** How `--memory` names a store kept in Redis. */
 export const REDIS_MEMORY_SCHEME = 'redis:';
@@ -23,6 +23,9 @@ export interface RedisReplayStoreOptions {
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
 export class RedisReplayStore extends MemoryReplayStore {
+  /** Known-bad entries already in Redis: those read at open, then those saved (entries only grow). */
+  private savedEntries = 0;
+
   private constructor(
     readonly name: string,
     private readonly redisUrl: string,
@@ -35,40 +38,34 @@ export class RedisReplayStore extends MemoryReplayStore {
   static async open(name: string, options: RedisReplayStoreOptions = {}): Promise<RedisReplayStore> {
     const subject = `${REDIS_MEMORY_SCHEME}${name}`;
     if (!NAME.test(name)) throw new InputError('a Redis replay memory name is 1-100 letters, digits, dots, dashes or underscores', { subject });
-    const redisUrl = options.redisUrl ?? (process.env.REDIS_URL || DEFAULT_REDIS_URL);
-    const prefix = options.prefix ?? (process.env.DATAWARDEN_QUEUE_PREFIX || DEFAULT_KEY_PREFIX);
+    const redisUrl = options.redisUrl ?? redisUrlFrom();
+    const prefix = options.prefix ?? keyPrefixFrom();
     const store = new RedisReplayStore(name, redisUrl, `${prefix}:replay:${name}`);
     const [bad, seen] = await store.withRedis((redis) => Promise.all([redis.hgetall(`${store.key}:bad`), redis.hgetall(`${store.key}:seen`)]));
     store.merge(store.parse(bad, seen));
+    store.savedEntries = store.entries.length;
     return store;
   }
 
-  /** Writes the known-bad rows and the seen keys recorded since open. */
+  /** Writes the known-bad rows added and the seen keys recorded since open. */
   override async save(): Promise<void> {
+    const added = this.entries.slice(this.savedEntries);
     await this.withRedis(async (redis) => {
       const batch = redis.pipeline();
-      for (const entry of this.entries) batch.hsetnx(`${this.key}:bad`, entry.withLabel, formatRecord({ entry }));
+      for (const entry of added) batch.hsetnx(`${this.key}:bad`, entry.withLabel, formatRecord({ entry }));
       for (const dataset of this.recorded) batch.hset(`${this.key}:seen`, dataset, formatRecord({ seen: this.seen.get(dataset)! }));
       for (const [error] of (await batch.exec()) ?? []) if (error) throw error;
     });
+    this.savedEntries += added.length;
   }
 
   private parse(bad: Record<string, string>, seen: Record<string, string>): StoreState {
     const state: StoreState = { entries: [], seen: [] };
     for (const [hash, fields] of [['bad', bad], ['seen', seen]] as const) {
       for (const [field, text] of Object.entries(fields)) {
-        const fail = (problem: string): never => {
+        addRecordText(state, text, (problem) => {
           throw new InputError(`${hash} record '${field}': ${problem}`, { subject: `${REDIS_MEMORY_SCHEME}${this.name}` });
-        };
-        let value: Record<string, unknown>;
-        try {
-          value = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          return fail('not JSON');
-        }
-        const record = parseRecord(value, fail);
-        if ('entry' in record) state.entries.push(record.entry);
-        else state.seen.push(record.seen);
+        });
       }
     }
     return state;

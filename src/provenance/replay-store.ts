@@ -164,8 +164,23 @@ function storeError(path: string, line: number, problem: string): InputError {
   return new InputError(`line ${line}: ${problem}`, { subject: path });
 }
 
-/** One stored record (a file line, a Redis hash value) checked and turned into an entry or a seen dataset. */
-export function parseRecord(value: Record<string, unknown>, fail: (problem: string) => never): { entry: KnownBadEntry } | { seen: SeenDataset } {
+function parseJson(text: string, fail: (problem: string) => never): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return fail('not JSON');
+  }
+}
+
+/** One stored record's text (a file line, a Redis hash value), checked and added to `state`. */
+export function addRecordText(state: StoreState, text: string, fail: (problem: string) => never): void {
+  const record = parseRecord(parseJson(text, fail), fail);
+  if ('entry' in record) state.entries.push(record.entry);
+  else state.seen.push(record.seen);
+}
+
+/** One stored record checked and turned into an entry or a seen dataset. */
+function parseRecord(value: Record<string, unknown>, fail: (problem: string) => never): { entry: KnownBadEntry } | { seen: SeenDataset } {
   if (value.kind === 'bad') {
     if (typeof value.features !== 'string' || !HEX32.test(value.features) || typeof value.withLabel !== 'string' || !HEX32.test(value.withLabel)) {
       fail('features and withLabel must be 32 lowercase hex characters');
@@ -205,19 +220,11 @@ function parseStore(path: string, text: string): StoreState {
     const fail = (problem: string): never => {
       throw storeError(path, index + 1, problem);
     };
-    let value: Record<string, unknown>;
-    try {
-      value = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return fail('not JSON');
-    }
     if (index === 0) {
-      if (value.format !== REPLAY_FORMAT) fail(`expected {"format":"${REPLAY_FORMAT}"}`);
-      return;
+      if (parseJson(line, fail).format !== REPLAY_FORMAT) fail(`expected {"format":"${REPLAY_FORMAT}"}`);
+    } else {
+      addRecordText(state, line, fail);
     }
-    const record = parseRecord(value, fail);
-    if ('entry' in record) state.entries.push(record.entry);
-    else state.seen.push(record.seen);
   });
   return state;
 }

@@ -5,8 +5,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { isInputError, isIoError } from '../core/errors.js';
 
-export { isIoError };
-
 /** The error a processor throws: as is when a retry may help, else unrecoverable with the same message. */
 export function jobError(error: unknown): Error {
   if (error instanceof UnrecoverableError) return error;

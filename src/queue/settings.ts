@@ -3,7 +3,7 @@
 // so a worker, a producer and a scheduler started with the same environment agree.
 import { availableParallelism, hostname } from 'node:os';
 import { InputError } from '../core/errors.js';
-import { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL as CORE_DEFAULT_REDIS_URL, redisOptionsFromUrl } from '../core/redis-url.js';
+import { keyPrefixFrom, redisOptionsFromUrl, redisUrlFrom } from '../core/redis-url.js';
 
 // Connection URLs are parsed in core, where the replay memory's Redis store uses them too.
 export { redactedUrl, redisOptionsFromUrl, type RedisConnectionOptions } from '../core/redis-url.js';
@@ -11,8 +11,6 @@ export { redactedUrl, redisOptionsFromUrl, type RedisConnectionOptions } from '.
 /** The BullMQ queue every dataset job and range job goes to (keys: `<prefix>:scans:*`). */
 export const QUEUE_NAME = 'scans';
 
-export const DEFAULT_REDIS_URL = CORE_DEFAULT_REDIS_URL;
-export const DEFAULT_PREFIX = DEFAULT_KEY_PREFIX;
 /** Rows per range job: Parquet row groups are grouped to about this many rows. */
 export const DEFAULT_RANGE_ROWS = 500_000;
 
@@ -62,8 +60,8 @@ export const DEFAULT_KEEP_FAILED: KeepJobs = { count: 5000, age: 30 * 86_400 };
 type Env = NodeJS.ProcessEnv;
 
 export function connectionSettings(overrides: Partial<ConnectionSettings> = {}, env: Env = process.env): ConnectionSettings {
-  const redisUrl = overrides.redisUrl ?? (env.REDIS_URL || DEFAULT_REDIS_URL);
-  const prefix = overrides.prefix ?? (env.DATAWARDEN_QUEUE_PREFIX || DEFAULT_PREFIX);
+  const redisUrl = overrides.redisUrl ?? redisUrlFrom(env);
+  const prefix = overrides.prefix ?? keyPrefixFrom(env);
   redisOptionsFromUrl(redisUrl);
   if (prefix === '' || prefix.includes(':')) {
     throw new InputError(`queue prefix '${prefix}' must be non-empty and contain no ':'`, { subject: 'DATAWARDEN_QUEUE_PREFIX' });
