@@ -5,6 +5,7 @@
 import { defineCheck, type LateFlags } from '../core/check.js';
 import { HashSet64 } from '../core/hash-set.js';
 import { hashRows } from '../core/row-hash.js';
+import { hashKey } from '../core/types.js';
 
 /** First occurrences within a range, in row order. */
 interface FirstSeen {
@@ -58,34 +59,41 @@ export const duplicateCheck = defineCheck({
       .map((c) => c.name);
     const sets = [new HashSet64(expected), ...keyColumns.map(() => new HashSet64(expected))];
     const firstSeen = partial ? sets.map(newFirstSeen) : undefined;
-    let hi = new Uint32Array(0);
-    let lo = new Uint32Array(0);
+    // Content is every column but the id, as read: text formats compare the text as written.
+    const contentColumns = input.columns.map((c) => c.name).filter((name) => name !== contract.id);
+    const contentKey = hashKey(contentColumns);
+    let hiBuffer = new Uint32Array(0);
+    let loBuffer = new Uint32Array(0);
     let added = new Uint8Array(0);
     return {
+      // The reader hashes the content on its own threads when it can; else it is hashed here.
+      hashColumns: [contentColumns],
       run(batch, flags) {
         const reason = flags.reason('duplicate');
         const rows = batch.rowCount;
-        if (hi.length < rows) {
-          hi = new Uint32Array(rows);
-          lo = new Uint32Array(rows);
+        if (hiBuffer.length < rows) {
+          hiBuffer = new Uint32Array(rows);
+          loBuffer = new Uint32Array(rows);
           added = new Uint8Array(rows);
         }
-        // Text formats compare the text as written, not the parsed value.
-        const content = (batch.raw ?? batch).columns.filter((c) => c.name !== contract.id);
-        hashRows(content, rows, hi, lo);
+        const raw = batch.raw ?? batch;
+        const read = raw.rowHashes?.get(contentKey);
+        if (!read) hashRows(raw.columns.filter((c) => c.name !== contract.id), rows, hiBuffer, loBuffer);
+        const { hi, lo } = read ?? { hi: hiBuffer, lo: loBuffer };
         sets[0]!.addAll(hi, lo, rows, added);
         const offset = batch.rowOffset;
         for (let i = 0; i < rows; i++) {
           if (added[i] === 0) flags.flag(i, reason);
           else if (firstSeen) remember(firstSeen[0]!, hi[i]!, lo[i]!, offset + i);
         }
+        // Keys compare as typed values ('007' and '7' are one id), so they are hashed here.
         keyColumns.forEach((name, k) => {
           const column = batch.byName.get(name)!;
-          hashRows([column], rows, hi, lo);
+          hashRows([column], rows, hiBuffer, loBuffer);
           for (let i = 0; i < rows; i++) {
             if (column.valid !== null && column.valid[i] === 0) continue;
-            if (!sets[k + 1]!.add(hi[i]!, lo[i]!)) flags.flag(i, reason);
-            else if (firstSeen) remember(firstSeen[k + 1]!, hi[i]!, lo[i]!, offset + i);
+            if (!sets[k + 1]!.add(hiBuffer[i]!, loBuffer[i]!)) flags.flag(i, reason);
+            else if (firstSeen) remember(firstSeen[k + 1]!, hiBuffer[i]!, loBuffer[i]!, offset + i);
           }
         });
       },

@@ -69,13 +69,31 @@ export function compileTest(spec: ColumnContract): ColumnTest {
   const max = spec.max !== undefined ? boundValue(spec, spec.max) : Number.POSITIVE_INFINITY;
   const bounded = spec.min !== undefined || spec.max !== undefined;
   const allowed = spec.allowed ? new Set(spec.allowed.map((v) => boundValue(spec, v as number | string))) : null;
+  if (allowed === null && bounded) {
+    // The common case, kept to one comparison pair a value: bounds only.
+    return (column, rowCount, flags, reason) => {
+      if (column.type === 'string' || column.type === 'bool') return;
+      const { values, valid } = column;
+      // Written so that NaN fails the bounds: every comparison with NaN is false.
+      if (valid === null) {
+        for (let i = 0; i < rowCount; i++) {
+          const value = values[i]!;
+          if (!(value >= min && value <= max)) flags.flag(i, reason);
+        }
+        return;
+      }
+      for (let i = 0; i < rowCount; i++) {
+        const value = values[i]!;
+        if (!(value >= min && value <= max) && valid[i] === 1) flags.flag(i, reason);
+      }
+    };
+  }
   return (column, rowCount, flags, reason) => {
     if (column.type === 'string' || column.type === 'bool') return;
     const { values, valid } = column;
     for (let i = 0; i < rowCount; i++) {
       if (valid !== null && valid[i] === 0) continue;
       const value = values[i]!;
-      // Written so that NaN fails the bounds: every comparison with NaN is false.
       if ((bounded && !(value >= min && value <= max)) || (allowed !== null && !allowed.has(value))) flags.flag(i, reason);
     }
   };

@@ -111,6 +111,11 @@ export interface CheckRunner {
    */
   run(batch: Batch, flags: RowFlags): void | Promise<void>;
   /**
+   * Column sets whose row hashes the runner would like the reader to compute (Batch.rowHashes);
+   * a runner must work without them, since not every reader can.
+   */
+  readonly hashColumns?: readonly (readonly string[])[];
+  /**
    * What the runner learnt over its rows (counts, histograms, hashes), as a value v8 can
    * serialise, so that ranges scanned by different workers fold into one result.
    */

@@ -51,10 +51,26 @@ export interface Batch {
    * formats): checks that compare content, such as duplicates, compare the original text.
    */
   readonly raw?: Batch;
+  /**
+   * 64-bit hashes of each row's values over column sets a reader was asked to hash as it read
+   * (ReadOptions.hashColumns), keyed by hashKey(columns). Absent when the reader cannot.
+   */
+  readonly rowHashes?: ReadonlyMap<string, RowHashes>;
 }
 
-export function makeBatch(rowOffset: number, rowCount: number, columns: Column[], raw?: Batch): Batch {
-  return { rowOffset, rowCount, columns, byName: new Map(columns.map((c) => [c.name, c])), raw };
+/** A 64-bit hash a row, as two 32-bit halves. */
+export interface RowHashes {
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
+}
+
+/** The key of a column set's hashes in Batch.rowHashes. */
+export function hashKey(columns: readonly string[]): string {
+  return JSON.stringify(columns);
+}
+
+export function makeBatch(rowOffset: number, rowCount: number, columns: Column[], raw?: Batch, rowHashes?: ReadonlyMap<string, RowHashes>): Batch {
+  return { rowOffset, rowCount, columns, byName: new Map(columns.map((c) => [c.name, c])), raw, rowHashes };
 }
 
 export function isValid(column: Column, row: number): boolean {
@@ -87,5 +103,6 @@ export function sliceBatch(batch: Batch, from: number, to: number): Batch {
     if (c.type === 'bool') return { ...c, valid, bad, values: c.values.subarray(from, to) };
     return { ...c, valid, bad, values: c.values.subarray(from, to) };
   });
-  return makeBatch(batch.rowOffset + from, to - from, columns, batch.raw && sliceBatch(batch.raw, from, to));
+  const rowHashes = batch.rowHashes && new Map([...batch.rowHashes].map(([key, { hi, lo }]) => [key, { hi: hi.subarray(from, to), lo: lo.subarray(from, to) }]));
+  return makeBatch(batch.rowOffset + from, to - from, columns, batch.raw && sliceBatch(batch.raw, from, to), rowHashes);
 }

@@ -3,8 +3,8 @@ import { open } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError } from '../core/errors.js';
-import { makeBatch, type Batch, type Column } from '../core/types.js';
-import { collectReadChunks, ColumnBuffer, connect, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
+import { hashKey, makeBatch, type Batch, type Column } from '../core/types.js';
+import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
 import { assertRowCount, DEFAULT_BATCH_ROWS, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
@@ -168,8 +168,17 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
     const declaredRows = format === 'parquet' ? await declaredParquetRows(connection, path) : null;
     const columns: InputColumn[] = plans.map((p) => ({ name: p.name, type: p.type, sourceType: p.sourceType }));
     const shape: InputShape = { path, format, columns, declaredRows };
-    const columnsSql = plans.map((p) => p.expression).join(', ');
-    const select = (range?: RowRange): string => {
+    const select = (range?: RowRange, hashColumns: readonly (readonly string[])[] = []): string => {
+      // Each hashed set becomes one more column after the input's: hash() of the values as read.
+      const hashSql = hashColumns.map((names) => {
+        const expressions = names.map((name) => {
+          const plan = plans.find((p) => p.name === name);
+          if (!plan) throw new Error(`cannot hash unknown column ${name}`);
+          return plan.expression;
+        });
+        return `hash(${expressions.join(', ')})`;
+      });
+      const columnsSql = [...plans.map((p) => p.expression), ...hashSql].join(', ');
       if (!range) return `SELECT ${columnsSql} FROM ${relation}`;
       // Parquet knows each row's position and skips row groups outside the range; text
       // formats are read from the start.
@@ -181,7 +190,7 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
     };
     return {
       path, format, mode, shape, engine: 'duckdb',
-      batches: (options = {}) => streamBatches(connection, select(options.range), plans, shape, options),
+      batches: (options = {}) => streamBatches(connection, select(options.range, options.hashColumns), plans, shape, options),
       close: async () => connection.closeSync(),
     };
   } catch (error) {
@@ -202,13 +211,16 @@ async function* streamBatches(
   // Batches hold exactly batchRows rows (the last one fewer), counted from row 0 of the range,
   // so a range that starts on a multiple of batchRows sees the batches a whole scan sees.
   const buffers = plans.map((plan) => new ColumnBuffer(plan, batchRows));
+  const hashColumns = options.hashColumns ?? [];
+  const hashBuffers = hashColumns.map(() => new HashBuffer(batchRows));
   let rowOffset = start;
   let buffered = 0;
   const emit = (): Batch => {
     // The batch's chunks are copied out: free them now rather than whenever the collector runs.
     collectReadChunks();
     const columns = buffers.map((buffer) => toColumn(buffer));
-    const batch = makeBatch(rowOffset, buffered, columns);
+    const rowHashes = hashColumns.length > 0 ? new Map(hashColumns.map((names, k) => [hashKey(names), hashBuffers[k]!.take()])) : undefined;
+    const batch = makeBatch(rowOffset, buffered, columns, undefined, rowHashes);
     rowOffset += buffered;
     buffered = 0;
     return batch;
@@ -241,10 +253,12 @@ async function* streamBatches(
       if (!chunk || chunk.rowCount === 0) break;
       // DuckDB makes the next chunk while this one is copied (and while the batch is checked).
       pending = fetch();
-      const count = chunk.rowCount;
+      const bytes = new ChunkBytes(chunk);
+      const count = bytes.rowCount;
       for (let from = 0; from < count; ) {
         const take = Math.min(count - from, batchRows - buffered);
-        for (let c = 0; c < buffers.length; c++) buffers[c]!.append(chunk, c, from, take);
+        for (let c = 0; c < buffers.length; c++) buffers[c]!.append(bytes, c, from, take);
+        for (let k = 0; k < hashBuffers.length; k++) hashBuffers[k]!.append(bytes, buffers.length + k, from, take);
         buffered += take;
         from += take;
         if (buffered === batchRows) yield emit();

@@ -7,7 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createRequire } from 'node:module';
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance as Instance } from '@duckdb/node-api';
-import type { LogicalType } from '../core/types.js';
+import type { DataChunk as DataChunkHandle } from '@duckdb/node-bindings';
+import type { LogicalType, RowHashes } from '../core/types.js';
 
 // Both packages are CommonJS. Loaded with require, not import: an ESM import of a CommonJS module
 // first scans its source for named exports, which doubles what loading DuckDB costs a scan
@@ -93,13 +94,25 @@ export function readPlanFor(name: string, sourceType: string): ReadPlan {
 
 // The node API keeps vector memory in fields it does not type; we read them directly because
 // going through getItem() costs a JS object (or a BigInt) per value.
-interface RawDoubleVector {
-  items: Float64Array;
-  validity: { data: BigUint64Array | null };
-}
-interface RawViewVector {
-  dataView: DataView;
-  validity: { data: BigUint64Array | null };
+/**
+ * A chunk's vectors read straight through the bindings as bytes: the API's vector objects look
+ * up each vector's type and wrap it in several objects, once per column and chunk.
+ */
+export class ChunkBytes {
+  readonly rowCount: number;
+  private readonly handle: DataChunkHandle;
+
+  constructor(chunk: DuckDBDataChunk) {
+    this.handle = (chunk as unknown as { chunk: DataChunkHandle }).chunk;
+    this.rowCount = chunk.rowCount;
+  }
+
+  /** The column's values (`itemBytes` each) and its validity mask (64-bit words; null: all valid). */
+  column(index: number, itemBytes: number): { data: Uint8Array; validity: Uint8Array | null } {
+    const vector = bindings.data_chunk_get_vector(this.handle, index);
+    const validity = bindings.vector_get_validity(vector, Math.ceil(this.rowCount / 64) * 8) as Uint8Array | null;
+    return { data: bindings.vector_get_data(vector, this.rowCount * itemBytes), validity: validity ?? null };
+  }
 }
 
 interface BufferSet {
@@ -159,15 +172,15 @@ export class ColumnBuffer {
   }
 
   /** Appends rows [from, from + count) of a chunk's vector. */
-  append(chunk: DuckDBDataChunk, columnIndex: number, from: number, count: number): void {
-    const vector = chunk.getColumnVector(columnIndex) as unknown;
+  append(chunk: ChunkBytes, columnIndex: number, from: number, count: number): void {
+    const vector = this.plan.vector;
+    const { data, validity } = chunk.column(columnIndex, vector === 'double' ? 8 : vector === 'bool' ? 1 : 16);
     const set = this.sets[this.current]!;
     const at = this.length;
-    const validityWords = (vector as RawDoubleVector).validity.data;
-    if (validityWords === null) {
+    if (validity === null) {
       set.valid.fill(1, at, at + count);
     } else {
-      const words = new Uint32Array(validityWords.buffer, validityWords.byteOffset, validityWords.length * 2);
+      const words = new Uint32Array(validity.buffer, validity.byteOffset, validity.byteLength >>> 2);
       for (let i = 0; i < count; i++) {
         const j = from + i;
         const bit = (words[j >>> 5]! >>> (j & 31)) & 1;
@@ -175,15 +188,12 @@ export class ColumnBuffer {
         if (bit === 0) this.anyInvalid = true;
       }
     }
-    if (this.plan.vector === 'double') {
-      const items = (vector as RawDoubleVector).items;
-      set.doubles.set(from === 0 && items.length === count ? items : items.subarray(from, from + count), at);
-    } else if (this.plan.vector === 'bool') {
-      const view = (vector as RawViewVector).dataView;
-      const source = new Uint8Array(view.buffer, view.byteOffset + from, count);
-      for (let i = 0; i < count; i++) set.bytes[at + i] = source[i]! === 0 ? 0 : 1;
+    if (vector === 'double') {
+      set.doubles.set(new Float64Array(data.buffer, data.byteOffset + from * 8, count), at);
+    } else if (vector === 'bool') {
+      for (let i = 0; i < count; i++) set.bytes[at + i] = data[from + i]! === 0 ? 0 : 1;
     } else {
-      const view = (vector as RawViewVector).dataView;
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
       for (let i = 0; i < count; i++) {
         set.strings[at + i] = set.valid[at + i] === 1 ? this.inline.read(view, (from + i) * 16) : '';
       }
@@ -205,6 +215,43 @@ export class ColumnBuffer {
     this.anyInvalid = false;
     this.length = 0;
     return taken;
+  }
+}
+
+/**
+ * Row hashes read from a UBIGINT column (DuckDB's hash() of a column set) as two 32-bit halves,
+ * in two sets of arrays taking turns like ColumnBuffer's.
+ */
+export class HashBuffer {
+  private readonly sets: { hi: Uint32Array; lo: Uint32Array }[];
+  private current = 0;
+  private length = 0;
+
+  constructor(capacity: number) {
+    const make = () => ({ hi: new Uint32Array(capacity), lo: new Uint32Array(capacity) });
+    this.sets = [make(), make()];
+  }
+
+  /** Appends rows [from, from + count) of a chunk's hash column. */
+  append(chunk: ChunkBytes, columnIndex: number, from: number, count: number): void {
+    const { data } = chunk.column(columnIndex, 8);
+    // Little-endian: a hash's low word comes first.
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2);
+    const { hi, lo } = this.sets[this.current]!;
+    const at = this.length;
+    for (let i = 0; i < count; i++) {
+      lo[at + i] = words[2 * (from + i)]!;
+      hi[at + i] = words[2 * (from + i) + 1]!;
+    }
+    this.length += count;
+  }
+
+  take(): RowHashes {
+    const n = this.length;
+    const { hi, lo } = this.sets[this.current]!;
+    this.current = 1 - this.current;
+    this.length = 0;
+    return { hi: hi.subarray(0, n), lo: lo.subarray(0, n) };
   }
 }
 

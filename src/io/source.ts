@@ -25,6 +25,12 @@ export interface ReadOptions {
   readonly batchRows?: number;
   /** Read only these rows; batches then start at `range.start`. */
   readonly range?: RowRange;
+  /**
+   * Column sets whose row hashes the reader computes as it reads, when it can (DuckDB does, on
+   * its own threads); the batches then carry them in `rowHashes`. Hashes are equal for equal
+   * values as read, and stable across ranges and runs of one reader.
+   */
+  readonly hashColumns?: readonly (readonly string[])[];
 }
 
 /** Which library reads the file. */

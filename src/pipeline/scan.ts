@@ -264,7 +264,8 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
   const inFlight: InFlight[] = [];
   try {
     await scores?.open();
-    for await (const raw of source.batches({ batchRows: options.batchRows, range })) {
+    const hashColumns = runners.flatMap((r) => r.hashColumns ?? []);
+    for await (const raw of source.batches({ batchRows: options.batchRows, range, hashColumns })) {
       const batch = applyContractTypes(raw, contract);
       const flags = new BatchFindings(registry);
       const waits: Promise<void>[] = [];

@@ -167,8 +167,10 @@ export class SourceStats {
     let tally: LabelTally | null = null;
     const labelValid = labelColumn?.valid ?? null;
     const labelBad = labelColumn?.bad ?? null;
+    // With no source column every row falls under one entry: no per-row lookup.
+    const onlyEntry = sourceColumn ? null : entryAt(0);
     for (let row = 0; row < batch.rowCount; row++) {
-      const entry = entryAt(row);
+      const entry = onlyEntry ?? entryAt(row);
       const held = quarantined !== null && quarantined[row] === 1 ? 1 : 0;
       entry.rows++;
       entry.quarantined += held;
