@@ -209,7 +209,9 @@ export class ColumnBuffer {
       valid: this.anyInvalid ? set.valid.subarray(0, n) : null,
       doubles: set.doubles.subarray(0, n),
       bytes: set.bytes.subarray(0, n),
-      strings: this.plan.vector === 'varchar' ? set.strings.slice(0, n) : set.strings,
+      // A full batch hands its array over as it is (reused two batches later, as the typed
+      // arrays are): a copy a batch would be garbage that outlives a young collection.
+      strings: this.plan.vector === 'varchar' && n < set.strings.length ? set.strings.slice(0, n) : set.strings,
     };
     this.current = 1 - this.current;
     this.anyInvalid = false;
