@@ -1,7 +1,7 @@
 // Scan throughput against the bare reader, on generated Parquet (10 float, 2 int, 1 string
 // category, 1 label), each measurement in a fresh process so peak RSS is its own.
 //
-//   npm run bench:scan [-- --rows 1000000 --big-rows 5000000 --repeats 5]
+//   npm run bench:scan [-- --rows 1000000 --big-rows 5000000 --csv-rows 250000 --repeats 5]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     'big-rows': { type: 'string', default: '5000000' },
+    'csv-rows': { type: 'string', default: '250000' },
     repeats: { type: 'string', default: '5' },
     seed: { type: 'string', default: '42' },
     child: { type: 'string' },
@@ -106,6 +107,15 @@ async function main(): Promise<void> {
   const bigArrow = join(WORK, `bench-${bigRows}-${seed}-v2.arrow`);
   if (!existsSync(bigArrow)) await convert(big, bigArrow);
 
+  // The first rows as CSV: text formats are read as text and parsed against the contract.
+  const csvRows = Number(args['csv-rows']);
+  const csv = join(WORK, `bench-${csvRows}-${seed}-v2.csv`);
+  if (!existsSync(csv)) {
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    await db.run(`COPY (SELECT * FROM read_parquet('${small}') LIMIT ${csvRows}) TO '${csv}' (FORMAT csv, HEADER true)`);
+    db.closeSync();
+  }
+
   const model = join(WORK, `bench-${rows}-${seed}-v2.model.json`);
   if (!existsSync(model)) {
     const fitted = await fit({ dataset: small, contract: await loadContract(contract), seed });
@@ -123,6 +133,8 @@ async function main(): Promise<void> {
   const rulesBig = run('scan', big, 'schema,range');
   const fullBig = run('scan', big, 'schema,range,duplicate');
   const detectors = run('scan', small, '', model);
+  const readerCsv = run('reader', csv, '');
+  const fullCsv = run('scan', csv, 'schema,range,duplicate');
   const rate = (m: { ms: number; rows: number }) => Math.round(m.rows / (m.ms / 1000));
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -132,17 +144,20 @@ async function main(): Promise<void> {
     '',
     '| run | rows | time (s) | rows/s | vs reader (same rows) | peak RSS (MB) |',
     '|---|---:|---:|---:|---:|---:|',
+    // Each run against the bare reader of the same file (the Arrow row: of the same rows as Parquet).
     ...([
-      ['bare reader (all columns to typed arrays)', reader],
-      [`bare reader, ${(bigRows / 1e6).toFixed(0)}M rows`, readerBig],
-      [`bare reader, ${(bigRows / 1e6).toFixed(0)}M rows, Arrow IPC file (${(Number(execFileSync('stat', ['-c', '%s', bigArrow], { encoding: 'utf8' })) / 1e6).toFixed(0)} MB)`, readerArrow],
-      ['scan: schema+range+duplicate, writes clean+quarantine+report', full],
-      ['scan: schema+range', rules],
-      [`scan: schema+range, ${(bigRows / 1e6).toFixed(0)}M rows`, rulesBig],
-      [`scan: schema+range+duplicate, ${(bigRows / 1e6).toFixed(0)}M rows`, fullBig],
-      ['scan: every check and detector, from a fitted model (one pass; a second only when a trigger is found)', detectors],
-    ] as const).map(([name, m]) =>
-      `| ${name} | ${m.rows.toLocaleString('en-US')} | ${(m.ms / 1000).toFixed(2)} | ${rate(m).toLocaleString('en-US')} | ${(m.ms / (m.rows === readerBig.rows ? readerBig : reader).ms).toFixed(2)}x | ${m.maxRssMb.toFixed(0)} |`),
+      ['bare reader (all columns to typed arrays)', reader, reader],
+      [`bare reader, ${(bigRows / 1e6).toFixed(0)}M rows`, readerBig, readerBig],
+      [`bare reader, ${(bigRows / 1e6).toFixed(0)}M rows, Arrow IPC file (${(Number(execFileSync('stat', ['-c', '%s', bigArrow], { encoding: 'utf8' })) / 1e6).toFixed(0)} MB)`, readerArrow, readerBig],
+      ['scan: schema+range+duplicate, writes clean+quarantine+report', full, reader],
+      ['scan: schema+range', rules, reader],
+      [`scan: schema+range, ${(bigRows / 1e6).toFixed(0)}M rows`, rulesBig, readerBig],
+      [`scan: schema+range+duplicate, ${(bigRows / 1e6).toFixed(0)}M rows`, fullBig, readerBig],
+      ['scan: every check and detector, from a fitted model (one pass; a second only when a trigger is found)', detectors, reader],
+      [`bare reader, CSV (the first ${(csvRows / 1e3).toFixed(0)}k rows as text)`, readerCsv, readerCsv],
+      ['scan: schema+range+duplicate, CSV (text parsed against the contract; writes clean.csv)', fullCsv, readerCsv],
+    ] as const).map(([name, m, ref]) =>
+      `| ${name} | ${m.rows.toLocaleString('en-US')} | ${(m.ms / 1000).toFixed(2)} | ${rate(m).toLocaleString('en-US')} | ${(m.ms / ref.ms).toFixed(2)}x | ${m.maxRssMb.toFixed(0)} |`),
     '',
     `Peak RSS, schema+range, ${(bigRows / 1e6).toFixed(0)}M vs ${(rows / 1e6).toFixed(0)}M rows: ${((rulesBig.maxRssMb / rules.maxRssMb - 1) * 100).toFixed(1)}% more ` +
       `(the bare reader alone: ${((readerBig.maxRssMb / reader.maxRssMb - 1) * 100).toFixed(1)}% more).`,

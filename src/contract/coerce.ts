@@ -25,7 +25,6 @@ export function coerceColumn(column: Column, target: LogicalType, rowCount: numb
   return fromTyped(column, target, rowCount);
 }
 
-type Parsed = { kind: 'number'; value: number } | { kind: 'bad' };
 
 interface Builder {
   readonly valid: Uint8Array;
@@ -60,16 +59,14 @@ function finish<T extends Column>(column: T, b: Builder, type: LogicalType, valu
   } as Column;
 }
 
-/** Reads a number-like text for a numeric target; ints must be integral. */
-function numberFromText(text: string, target: LogicalType): Parsed {
-  if (target === 'timestamp') {
-    const micros = parseTimestamp(text);
-    return micros === null ? { kind: 'bad' } : { kind: 'number', value: micros };
-  }
-  if (!isNumberText(text)) return { kind: 'bad' };
+/** Reads a number-like text for a numeric target, or null when it is not one; ints must be integral. */
+function numberFromText(text: string, target: LogicalType): number | null {
+  if (target === 'timestamp') return parseTimestamp(text);
   const value = parseNumberText(text);
-  if (target === 'int' && !Number.isInteger(value)) return { kind: 'bad' };
-  return { kind: 'number', value };
+  // NaN is a number only when the text spells it ('nan').
+  if (value !== value && !isNumberText(text)) return null;
+  if (target === 'int' && !Number.isInteger(value)) return null;
+  return value;
 }
 
 function fromText(column: Extract<Column, { type: 'string' }>, target: LogicalType, rowCount: number): Column {
@@ -95,8 +92,8 @@ function fromText(column: Extract<Column, { type: 'string' }>, target: LogicalTy
   for (let i = 0; i < rowCount; i++) {
     if (!present(column, i)) { b.anyInvalid = true; continue; }
     const parsed = numberFromText(column.values[i]!, target);
-    if (parsed.kind === 'bad') markBad(b, i);
-    else { values[i] = parsed.value; b.valid[i] = 1; }
+    if (parsed === null) markBad(b, i);
+    else { values[i] = parsed; b.valid[i] = 1; }
   }
   return finish(column, b, target, values, 'unparseable');
 }

@@ -33,8 +33,34 @@ export function formatTimestamp(micros: number): string {
 
 const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:inf|infinity|nan)$/i;
 
+/**
+ * Whether text is a plain decimal number as NUMBER_TEXT spells it, with no surrounding spaces and
+ * no inf or nan: nearly every cell of a numeric column, checked without allocating.
+ */
+function isPlainDecimal(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  if (c === 43 || c === 45) i++; // + -
+  let digits = 0;
+  for (; i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57; i++) digits++;
+  if (i < n && text.charCodeAt(i) === 46) { // .
+    for (i++; i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57; i++) digits++;
+  }
+  if (digits === 0) return false;
+  if (i < n && (text.charCodeAt(i) | 32) === 101) { // e E
+    i++;
+    if (i < n && ((c = text.charCodeAt(i)) === 43 || c === 45)) i++;
+    const from = i;
+    for (; i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57; i++);
+    if (i === from) return false;
+  }
+  return i === n;
+}
+
 /** Decimal text to a number; NaN when the text is not a decimal number. */
 export function parseNumberText(text: string): number {
+  if (isPlainDecimal(text)) return Number(text);
   const trimmed = text.trim();
   if (!NUMBER_TEXT.test(trimmed)) return Number.NaN;
   const lower = trimmed.toLowerCase().replace(/^\+/, '');
@@ -46,7 +72,7 @@ export function parseNumberText(text: string): number {
 
 /** Whether text spells a number, including NaN and infinities. */
 export function isNumberText(text: string): boolean {
-  return NUMBER_TEXT.test(text.trim());
+  return isPlainDecimal(text) || NUMBER_TEXT.test(text.trim());
 }
 
 const TRUE_TEXT = new Set(['true', 't', '1', 'yes', 'y']);

@@ -387,6 +387,9 @@ const WORKER_PATIENCE_MS = 60_000;
 function scoreSliceInWorker(script: URL, compiled: CompiledForest, slice: FeatureMatrix): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(script);
+    // The patience timer, not the thread, keeps the process waiting: a thread that hangs
+    // while being terminated cannot hold the process open.
+    worker.unref();
     let settled = false;
     const settle = (finish: () => void) => {
       if (settled) return;

@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError } from '../core/errors.js';
 import { hashKey, makeBatch, type Batch, type Column } from '../core/types.js';
-import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
+import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, RowTextSplitter, rowTextSql, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
 import { assertRowCount, DEFAULT_BATCH_ROWS, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
@@ -168,6 +168,8 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
     const declaredRows = format === 'parquet' ? await declaredParquetRows(connection, path) : null;
     const columns: InputColumn[] = plans.map((p) => ({ name: p.name, type: p.type, sourceType: p.sourceType }));
     const shape: InputShape = { path, format, columns, declaredRows };
+    // Text read as text (CSV, JSON Lines) comes as one string a row (see rowTextSql).
+    const rowText = mode === 'raw' && (format === 'csv' || format === 'jsonl') && plans.every((p) => p.vector === 'varchar');
     const select = (range?: RowRange, hashColumns: readonly (readonly string[])[] = []): string => {
       // Each hashed set becomes one more column after the input's: hash() of the values as read.
       const hashSql = hashColumns.map((names) => {
@@ -178,7 +180,7 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
         });
         return `hash(${expressions.join(', ')})`;
       });
-      const columnsSql = [...plans.map((p) => p.expression), ...hashSql].join(', ');
+      const columnsSql = [...(rowText ? [rowTextSql(plans.map((p) => p.expression))] : plans.map((p) => p.expression)), ...hashSql].join(', ');
       if (!range) return `SELECT ${columnsSql} FROM ${relation}`;
       // Parquet knows each row's position and skips row groups outside the range; text
       // formats are read from the start.
@@ -190,7 +192,7 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
     };
     return {
       path, format, mode, shape, engine: 'duckdb',
-      batches: (options = {}) => streamBatches(connection, select(options.range, options.hashColumns), plans, shape, options),
+      batches: (options = {}) => streamBatches(connection, select(options.range, options.hashColumns), plans, shape, rowText, options),
       close: async () => connection.closeSync(),
     };
   } catch (error) {
@@ -204,6 +206,7 @@ async function* streamBatches(
   select: string,
   plans: readonly ReadPlan[],
   shape: InputShape,
+  rowText: boolean,
   options: ReadOptions = {},
 ): AsyncGenerator<Batch> {
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
@@ -211,6 +214,8 @@ async function* streamBatches(
   // Batches hold exactly batchRows rows (the last one fewer), counted from row 0 of the range,
   // so a range that starts on a multiple of batchRows sees the batches a whole scan sees.
   const buffers = plans.map((plan) => new ColumnBuffer(plan, batchRows));
+  const splitter = rowText ? new RowTextSplitter(buffers) : null;
+  const firstHashColumn = splitter ? 1 : buffers.length;
   const hashColumns = options.hashColumns ?? [];
   const hashBuffers = hashColumns.map(() => new HashBuffer(batchRows));
   let rowOffset = start;
@@ -257,8 +262,9 @@ async function* streamBatches(
       const count = bytes.rowCount;
       for (let from = 0; from < count; ) {
         const take = Math.min(count - from, batchRows - buffered);
-        for (let c = 0; c < buffers.length; c++) buffers[c]!.append(bytes, c, from, take);
-        for (let k = 0; k < hashBuffers.length; k++) hashBuffers[k]!.append(bytes, buffers.length + k, from, take);
+        if (splitter) splitter.append(bytes, 0, from, take);
+        else for (let c = 0; c < buffers.length; c++) buffers[c]!.append(bytes, c, from, take);
+        for (let k = 0; k < hashBuffers.length; k++) hashBuffers[k]!.append(bytes, firstHashColumn + k, from, take);
         buffered += take;
         from += take;
         if (buffered === batchRows) yield emit();

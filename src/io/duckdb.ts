@@ -201,6 +201,20 @@ export class ColumnBuffer {
     this.length += count;
   }
 
+  /** Appends one text cell (null for a null), for a text column read through RowTextSplitter. */
+  pushText(text: string | null): void {
+    const set = this.sets[this.current]!;
+    const at = this.length++;
+    if (text === null) {
+      set.valid[at] = 0;
+      set.strings[at] = '';
+      this.anyInvalid = true;
+    } else {
+      set.valid[at] = 1;
+      set.strings[at] = text;
+    }
+  }
+
   /** Hands over the filled rows as column arrays and switches to the other set. */
   take(): { valid: Uint8Array | null; doubles: Float64Array; bytes: Uint8Array; strings: string[] } {
     const n = this.length;
@@ -254,6 +268,64 @@ export class HashBuffer {
     this.current = 1 - this.current;
     this.length = 0;
     return { hi: hi.subarray(0, n), lo: lo.subarray(0, n) };
+  }
+}
+
+/**
+ * One VARCHAR holding a row's text cells, each as `<bytes>:<text>` and a null as `!`. DuckDB keeps
+ * a string longer than 12 bytes out of line and each costs a call into the bindings to read, so
+ * text formats, whose numbers are text and rarely that short, fetch one such string a row.
+ */
+export function rowTextSql(expressions: readonly string[]): string {
+  return expressions.map((e) => `(CASE WHEN ${e} IS NULL THEN '!' ELSE strlen(${e}) || ':' || ${e} END)`).join(' || ');
+}
+
+/** Splits the strings rowTextSql() makes into the text columns' buffers. */
+export class RowTextSplitter {
+  constructor(private readonly buffers: readonly ColumnBuffer[]) {}
+
+  /** Appends rows [from, from + count) of a chunk's row-text column. */
+  append(chunk: ChunkBytes, columnIndex: number, from: number, count: number): void {
+    const { data } = chunk.column(columnIndex, 16);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let i = from; i < from + count; i++) {
+      const length = view.getUint32(i * 16, true);
+      const bytes = length <= 12 ? new Uint8Array(view.buffer, view.byteOffset + i * 16 + 4, length) : pointedBytes(view, i * 16, length);
+      const text = utf8.decode(bytes);
+      // ASCII: byte offsets are character offsets, so cells are cut from the decoded row.
+      if (text.length === length) this.splitText(text);
+      else this.splitBytes(bytes);
+    }
+  }
+
+  private splitText(text: string): void {
+    let at = 0;
+    for (const buffer of this.buffers) {
+      if (text.charCodeAt(at) === 33) { // !
+        buffer.pushText(null);
+        at++;
+        continue;
+      }
+      let bytes = 0;
+      for (let c = text.charCodeAt(at++); c !== 58; c = text.charCodeAt(at++)) bytes = bytes * 10 + c - 48;
+      buffer.pushText(text.substring(at, at + bytes));
+      at += bytes;
+    }
+  }
+
+  private splitBytes(row: Uint8Array): void {
+    let at = 0;
+    for (const buffer of this.buffers) {
+      if (row[at] === 33) {
+        buffer.pushText(null);
+        at++;
+        continue;
+      }
+      let bytes = 0;
+      for (let c = row[at++]!; c !== 58; c = row[at++]!) bytes = bytes * 10 + c - 48;
+      buffer.pushText(utf8.decode(row.subarray(at, at + bytes)));
+      at += bytes;
+    }
   }
 }
 
