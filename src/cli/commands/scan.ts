@@ -21,7 +21,7 @@ export const scanCommand: Command = {
     baseline: { type: 'string', help: 'trusted data to fit the detectors on first (default: a sample of the input itself)' },
     'fit-rows': { type: 'string', help: 'rows sampled to fit on (default 100000)' },
     'emit-scores': { type: 'boolean', help: 'also write scores.<ext>: _row, outlier_score, label_score for every row' },
-    'batch-rows': { type: 'string', help: 'rows per batch (default 65536)' },
+    'batch-rows': { type: 'string', help: 'rows per batch (default 65536; 16384 for CSV and JSON Lines)' },
     json: { type: 'boolean', help: 'also print report.json to stdout' },
     manifest: { type: 'string', help: "a signed manifest to verify before any row is released (see the contract's provenance section)" },
     memory: { type: 'string', help: 'replay memory (a file, or redis:<name> to keep it in Redis): flag rows matching known-bad fingerprints, remember this dataset' },
