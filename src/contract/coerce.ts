@@ -25,7 +25,6 @@ export function coerceColumn(column: Column, target: LogicalType, rowCount: numb
   return fromTyped(column, target, rowCount);
 }
 
-
 interface Builder {
   readonly valid: Uint8Array;
   readonly bad: Uint8Array;

@@ -92,11 +92,10 @@ export function readPlanFor(name: string, sourceType: string): ReadPlan {
   };
 }
 
-// The node API keeps vector memory in fields it does not type; we read them directly because
-// going through getItem() costs a JS object (or a BigInt) per value.
 /**
  * A chunk's vectors read straight through the bindings as bytes: the API's vector objects look
- * up each vector's type and wrap it in several objects, once per column and chunk.
+ * up each vector's type and wrap it in several objects, once per column and chunk, and reading
+ * values through getItem() costs a JS object (or a BigInt) per value.
  */
 export class ChunkBytes {
   readonly rowCount: number;
