@@ -12,6 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CheckContext, CheckDefinition, CheckEnd, ScoreSink, WorkerThreads } from '../core/check.js';
 import type { Batch, DatasetFinding } from '../core/types.js';
+import { InputError } from '../core/errors.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { selectChecks } from '../checks/index.js';
 import { ScoringThreads } from '../detectors/threads.js';
@@ -66,6 +67,12 @@ export interface ScanOptions {
   readonly memory?: string;
   /** Append a record of this scan to this audit log. */
   readonly auditLog?: string;
+  /**
+   * The input's sha256 as the caller saw it (a queue job, the file it was enqueued for). The
+   * scan hashes its input as it reads it anyway; a different hash fails the scan with an input
+   * error before any output is committed.
+   */
+  readonly expectedSha256?: string;
   /**
    * Threads that score batches for the detectors besides the scan's own (0: none). Default
    * DATAWARDEN_SCORING_THREADS, else one fewer than the cores, at most 4. Scores and flags are
@@ -465,6 +472,10 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
   const names = outputNames(plan.outFormat);
   const outputs = routed?.outputs ?? new OutputSet(options.outDir);
   try {
+    const hash = await plan.hashing;
+    if (options.expectedSha256 !== undefined && hash.sha256 !== options.expectedSha256) {
+      throw new InputError(`the dataset changed since the scan was requested (its sha256 is ${hash.sha256}, not ${options.expectedSha256})`, { subject: options.input });
+    }
     const context = contextOf(options, plan.shape, plan.seed, results.length > 1, plan.model);
     const ends = plan.definitions.map((d, c) => d.finish?.(results.map((r) => r.states[c]), context) ?? {});
     const codeChecks = new Map<string, number>();
@@ -495,7 +506,6 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
       throw new Error(`routing lost rows: ${rows} read, ${router.cleanRows} clean + ${router.quarantineRows} quarantined`);
     }
     const findings = [...plan.findings, ...ends.flatMap((e) => e.findings ?? [])];
-    const hash = await plan.hashing;
     const report = buildReport(plan, hash, quarantine, ends, checkOf, findings, rows, router.cleanRows, sources, names);
     const reportText = `${JSON.stringify(report, null, 2)}\n`;
     await writeFile(outputs.tempPath(names.reportMarkdown), reportMarkdown(report));

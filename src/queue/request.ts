@@ -123,7 +123,7 @@ export function resolveOutDir(template: string, context: OutDirContext): string 
 export async function scanOptionsFor(
   request: ScanRequest,
   outDir: string,
-  extra: { contract?: LoadedContract; model?: FittedModel; onProgress?: ScanOptions['onProgress'] } = {},
+  extra: { contract?: LoadedContract; model?: FittedModel; onProgress?: ScanOptions['onProgress']; expectedSha256?: string } = {},
 ): Promise<ScanOptions> {
   const contract = extra.contract ?? (await loadContract(request.contract));
   const options: ScanOptions = {
@@ -143,6 +143,7 @@ export async function scanOptionsFor(
     fitRows: request.fitRows,
     emitScores: request.emitScores,
     onProgress: extra.onProgress,
+    expectedSha256: extra.expectedSha256,
   };
   return withoutUndefined(options);
 }

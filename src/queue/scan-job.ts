@@ -102,11 +102,12 @@ function dueTime(job: QueueJob<unknown>): number {
   return job.opts.prevMillis ?? job.timestamp + (job.delay ?? 0);
 }
 
-async function checkExpected(expected: ExpectedHashes | undefined, actual: { input: string; contract: string }, request: ScanRequest): Promise<void> {
+/** Refuses files that changed since the job was enqueued; an input not given is left to the scan (expectedSha256). */
+async function checkExpected(expected: ExpectedHashes | undefined, actual: { input?: string; contract: string }, request: ScanRequest): Promise<void> {
   if (!expected) return;
   const changed = (what: string, path: string) =>
     new InputError(`the ${what} changed after the scan was enqueued (its sha256 differs); enqueue it again`, { subject: path });
-  if (actual.input !== expected.input) throw changed('dataset', request.input);
+  if (actual.input !== undefined && actual.input !== expected.input) throw changed('dataset', request.input);
   if (actual.contract !== expected.contract) throw changed('contract', request.contract);
   if (request.modelPath) {
     const model = (await hashFile(request.modelPath).catch(() => ({ sha256: null }))).sha256;
@@ -279,15 +280,18 @@ async function scanInOneJob(
 ): Promise<ScanSummary> {
   const { request } = data;
   const contract = await loadContract(request.contract);
-  // An unreadable input is left to the scan, which says what is wrong with it.
-  const input = (await hashFile(request.input).catch(() => null))?.sha256;
-  if (input && data.completingAt !== undefined && data.completingOutDir === outDir) {
-    const done = await alreadyCompleted(outDir, data.completingAt, input, auditLogFor(request, outDir, contract));
+  if (data.completingAt !== undefined && data.completingOutDir === outDir) {
+    // A worker died while completing this job: its outputs may be whole already. An unreadable
+    // input is left to the scan, which says what is wrong with it.
+    const input = (await hashFile(request.input).catch(() => null))?.sha256;
+    const done = input && (await alreadyCompleted(outDir, data.completingAt, input, auditLogFor(request, outDir, contract)));
     if (done) return finish(job, request, done, 1, context);
     await removeStaleOutputs(outDir);
   }
-  if (input) await checkExpected(data.expected, { input, contract: contract.sha256 }, request);
-  const options = await scanOptionsFor(request, outDir, { contract, onProgress: throttledProgress(job) });
+  // The scan hashes the input while it reads it and refuses a changed one before committing
+  // anything, so the input is not read a second time here first.
+  await checkExpected(data.expected, { contract: contract.sha256 }, request);
+  const options = await scanOptionsFor(request, outDir, { contract, onProgress: throttledProgress(job), expectedSha256: data.expected?.input });
   await update({ ...data, completingAt: Date.now(), completingOutDir: outDir });
   const result = await scan(options);
   await job.updateProgress(result.report.input.rows);

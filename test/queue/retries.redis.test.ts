@@ -1,10 +1,11 @@
 // Which failures are retried: an I/O error (the out dir cannot be created until a blocking file
 // goes away) is retried with backoff and the job completes; bad input fails at once with its
-// reason and one attempt; a range job that fails for good fails its dataset job with the reason.
+// reason and one attempt, as does a dataset changed after it was enqueued; a range job that fails
+// for good fails its dataset job with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { copyFile, open, rm, writeFile } from 'node:fs/promises';
+import { copyFile, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ScanQueue } from '../../src/queue/client.js';
@@ -93,4 +94,29 @@ test('a range job that fails for good fails its dataset job, with the reason', a
   // The ranges that did finish left their results; the failed scan removes them.
   await until(async () => (readdirSync(join(work, 'corrupt-out')).length === 0 ? true : undefined), 10_000, 'the range results to be removed');
   assert.match(status.failedReason!, /^child \S+-r1-1 failed$/, 'the second range failed');
+});
+
+test('a dataset changed after it was enqueued fails at once, and nothing is written', async () => {
+  // Its own queue, with no worker until the file has changed.
+  const changedPrefix = uniquePrefix('changed');
+  const changedQueue = new ScanQueue({ connection: { redisUrl: REDIS_URL, prefix: changedPrefix } });
+  let changedWorker: WorkerProcess | undefined;
+  try {
+    const input = join(work, 'changing.csv');
+    await copyFile(INCOMING, input);
+    const out = join(work, 'changed-out');
+    const { id } = await changedQueue.enqueue({ input, contract: CONTRACT, checks: RULE_CHECKS, outDir: out });
+    await writeFile(input, (await readFile(input, 'utf8')).replace(/\n[^\n]*\n$/, '\n'));
+    changedWorker = await startWorkerProcess(changedPrefix);
+    const status = await changedQueue.wait(id, { timeoutMs: 30_000 });
+    assert.equal(status.state, 'failed');
+    assert.match(status.failedReason!, /changing\.csv: the dataset changed since the scan was requested/);
+    const job = await changedQueue.queue.getJob(id);
+    assert.equal(job!.attemptsMade, 1, 'a changed file is not retried');
+    assert.deepEqual(existsSync(out) ? readdirSync(out) : [], []);
+  } finally {
+    await changedQueue.close();
+    await changedWorker?.stop();
+    await removeKeys(changedPrefix);
+  }
 });
