@@ -1,8 +1,13 @@
 // Contract validation: every broken contract is refused with a message naming the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { validateContract } from '../../src/contract/load.js';
 import { fieldPath } from '../../src/contract/json-schema.js';
+import { ROOT } from '../helpers.js';
 
 const valid = {
   name: 'people',
@@ -62,4 +67,16 @@ test('JSON pointers become field paths', () => {
   assert.equal(fieldPath('/columns/2/type'), 'columns[2].type');
   assert.equal(fieldPath('/gate/pass'), 'gate.pass');
   assert.equal(fieldPath(''), '');
+});
+
+test('the build compiles every schema into a validator that matches the schema as it is now', () => {
+  const require = createRequire(import.meta.url);
+  const schemas = readdirSync(join(ROOT, 'schemas')).filter((name) => name.endsWith('.schema.json'));
+  assert.deepEqual(schemas.sort(), ['contract.schema.json', 'job.schema.json', 'report.schema.json']);
+  for (const name of schemas) {
+    const text = readFileSync(join(ROOT, 'schemas', name), 'utf8');
+    const compiled = require(join(ROOT, 'dist', 'schemas', name.replace(/\.json$/, '.validate.cjs'))) as { schemaSha256: string; validate: unknown };
+    assert.equal(compiled.schemaSha256, createHash('sha256').update(text).digest('hex'), name);
+    assert.equal(typeof compiled.validate, 'function', name);
+  }
 });
