@@ -306,7 +306,10 @@ export class RowTextSplitter {
         continue;
       }
       let bytes = 0;
-      for (let c = text.charCodeAt(at++); c !== 58; c = text.charCodeAt(at++)) bytes = bytes * 10 + c - 48;
+      for (let c = text.charCodeAt(at++); c !== 58; c = text.charCodeAt(at++)) {
+        if (!(c >= 48 && c <= 57)) throw new Error(`row text: a digit or ':' expected at ${at - 1}`);
+        bytes = bytes * 10 + c - 48;
+      }
       buffer.pushText(text.substring(at, at + bytes));
       at += bytes;
     }
@@ -321,7 +324,10 @@ export class RowTextSplitter {
         continue;
       }
       let bytes = 0;
-      for (let c = row[at++]!; c !== 58; c = row[at++]!) bytes = bytes * 10 + c - 48;
+      for (let c = row[at++]; c !== 58; c = row[at++]) {
+        if (c === undefined || c < 48 || c > 57) throw new Error(`row text: a digit or ':' expected at ${at - 1}`);
+        bytes = bytes * 10 + c - 48;
+      }
       buffer.pushText(utf8.decode(row.subarray(at, at + bytes)));
       at += bytes;
     }
