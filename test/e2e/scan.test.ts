@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { schemaError } from '../../src/contract/json-schema.js';
+import { loadContract } from '../../src/contract/load.js';
+import { InputError } from '../../src/core/errors.js';
+import { scan } from '../../src/pipeline/scan.js';
 import { CLI, ROOT, runCli, tempDir } from '../helpers.js';
 import { readAll } from '../io/read-all.js';
 
@@ -214,4 +217,20 @@ test('every command answers --help', async () => {
   const unknownOption = await runCli(['scan', INCOMING, '--contract', CONTRACT, '--out', work, '--nope']);
   assert.equal(unknownOption.code, 3);
   assert.match(unknownOption.stderr, /Unknown option '--nope'/);
+});
+
+test('expectedSha256: the scan refuses an input whose hash differs, and writes nothing', async () => {
+  const work = await tempDir();
+  const contract = await loadContract(CONTRACT);
+  const { createHash } = await import('node:crypto');
+  const sha256 = createHash('sha256').update(readFileSync(INCOMING)).digest('hex');
+  const base = { input: INCOMING, contract, checks: ['schema', 'range'] } as const;
+  const same = await scan({ ...base, outDir: join(work, 'same'), expectedSha256: sha256 });
+  assert.equal(same.report.input.sha256, sha256);
+  const other = sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  await assert.rejects(
+    scan({ ...base, outDir: join(work, 'other'), expectedSha256: other }),
+    (error: Error) => error instanceof InputError && error.message === `${INCOMING}: the dataset changed since the scan was requested (its sha256 is ${sha256}, not ${other})`,
+  );
+  assert.deepEqual(existsSync(join(work, 'other')) ? readdirSync(join(work, 'other')) : [], []);
 });
