@@ -387,21 +387,21 @@ const WORKER_PATIENCE_MS = 60_000;
 function scoreSliceInWorker(script: URL, compiled: CompiledForest, slice: FeatureMatrix): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(script);
-    // The patience timer, not the thread, keeps the process waiting: a thread that hangs
-    // while being terminated cannot hold the process open.
-    worker.unref();
     let settled = false;
-    const settle = (finish: () => void) => {
+    const settle = (finish: () => void, stop: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      // A worker that answered exits by itself (it closes its port) and is let go: terminate()
+      // would hold this process open until the thread has stopped.
+      if (stop) void worker.terminate();
+      else worker.unref();
       finish();
     };
-    const timer = setTimeout(() => settle(() => reject(new Error('isolation-forest worker did not answer'))), WORKER_PATIENCE_MS);
-    worker.once('message', (sums: Float64Array) => settle(() => resolve(sums)));
-    worker.once('error', (error) => settle(() => reject(error)));
-    worker.once('exit', (code) => settle(() => reject(new Error(`isolation-forest worker exited with code ${code} before answering`))));
+    const timer = setTimeout(() => settle(() => reject(new Error('isolation-forest worker did not answer')), true), WORKER_PATIENCE_MS);
+    worker.once('message', (sums: Float64Array) => settle(() => resolve(sums), false));
+    worker.once('error', (error) => settle(() => reject(error), true));
+    worker.once('exit', (code) => settle(() => reject(new Error(`isolation-forest worker exited with code ${code} before answering`)), false));
     // A copy is sent, not the caller's buffer: if the worker fails, the slice is scored here.
     worker.postMessage({ compiled, data: slice.data, rows: slice.rows });
   });
