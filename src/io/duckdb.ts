@@ -291,44 +291,26 @@ export class RowTextSplitter {
       const length = view.getUint32(i * 16, true);
       const bytes = length <= 12 ? new Uint8Array(view.buffer, view.byteOffset + i * 16 + 4, length) : pointedBytes(view, i * 16, length);
       const text = utf8.decode(bytes);
-      // ASCII: byte offsets are character offsets, so cells are cut from the decoded row.
-      if (text.length === length) this.splitText(text);
-      else this.splitBytes(bytes);
+      // ASCII (as long in characters as in bytes): cells are cut from the decoded row; else each
+      // cell's bytes are decoded on their own.
+      this.split(bytes, text.length === length ? text : null);
     }
   }
 
-  private splitText(text: string): void {
+  private split(row: Uint8Array, ascii: string | null): void {
     let at = 0;
     for (const buffer of this.buffers) {
-      if (text.charCodeAt(at) === 33) { // !
+      if (row[at] === 33) { // !
         buffer.pushText(null);
         at++;
         continue;
       }
       let bytes = 0;
-      for (let c = text.charCodeAt(at++); c !== 58; c = text.charCodeAt(at++)) {
-        if (!(c >= 48 && c <= 57)) throw new Error(`row text: a digit or ':' expected at ${at - 1}`);
-        bytes = bytes * 10 + c - 48;
-      }
-      buffer.pushText(text.substring(at, at + bytes));
-      at += bytes;
-    }
-  }
-
-  private splitBytes(row: Uint8Array): void {
-    let at = 0;
-    for (const buffer of this.buffers) {
-      if (row[at] === 33) {
-        buffer.pushText(null);
-        at++;
-        continue;
-      }
-      let bytes = 0;
-      for (let c = row[at++]; c !== 58; c = row[at++]) {
+      for (let c = row[at++]; c !== 58; c = row[at++]) { // :
         if (c === undefined || c < 48 || c > 57) throw new Error(`row text: a digit or ':' expected at ${at - 1}`);
         bytes = bytes * 10 + c - 48;
       }
-      buffer.pushText(utf8.decode(row.subarray(at, at + bytes)));
+      buffer.pushText(ascii !== null ? ascii.substring(at, at + bytes) : utf8.decode(row.subarray(at, at + bytes)));
       at += bytes;
     }
   }
