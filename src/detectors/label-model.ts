@@ -14,7 +14,7 @@ import type { Column } from '../core/types.js';
 import { cellKey, classCodes, takeRows, type FeatureMatrix } from './features.js';
 import { accumulateTrees, compileTrees, fitExtraTrees, type CompiledTrees, type ExtraTreesModel, type ExtraTreesOptions } from './extra-trees.js';
 import { base64ToTyped, typedToBase64 } from './isolation-forest.js';
-import { fitLogistic, predictLogistic, type LogisticModel } from './logistic.js';
+import { fitLogistic, predictLogisticRows, type LogisticModel } from './logistic.js';
 
 export interface LabelModelOptions {
   /** Out-of-fold folds (default 5). */
@@ -68,20 +68,19 @@ export interface EncodedLabels {
   readonly codes: Int32Array;
 }
 
+function distinctKeys(column: Column): string[] {
+  const keys = new Set<string>();
+  for (let r = 0; r < column.values.length; r++) {
+    const key = cellKey(column, r);
+    if (key !== null) keys.add(key);
+  }
+  return [...keys];
+}
+
 /** Class numbers for a label column; classes default to the sorted distinct values present. */
 export function encodeLabels(column: Column, classes?: readonly string[]): EncodedLabels {
-  if (classes) return { classes: [...classes], codes: classCodes(column, classes) };
-  const rows = column.values.length;
-  const keys: (string | null)[] = new Array(rows);
-  for (let r = 0; r < rows; r++) keys[r] = cellKey(column, r);
-  const known = [...new Set(keys.filter((k): k is string => k !== null))].sort();
-  const index = new Map(known.map((c, i) => [c, i]));
-  const codes = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const key = keys[r];
-    codes[r] = key === null ? -1 : (index.get(key) ?? -1);
-  }
-  return { classes: known, codes };
+  const known = classes ? [...classes] : distinctKeys(column).sort();
+  return { classes: known, codes: classCodes(column, known) };
 }
 
 /** Per-class thresholds: the mean probability of class j over rows labelled j. */
@@ -182,17 +181,29 @@ function predictEnsemble(ensemble: Ensemble, matrix: FeatureMatrix): Float64Arra
   return ensembleProbabilities(ensemble.logistic, compileTrees(ensemble.trees), matrix);
 }
 
-/**
- * The ensemble's class probabilities from the logistic model and the compiled trees: what a
- * scoring thread runs, and what this thread runs without one.
- */
+/** The ensemble's class probabilities from the logistic model and the compiled trees. */
 export function ensembleProbabilities(logistic: LogisticModel, trees: CompiledTrees, matrix: FeatureMatrix): Float64Array {
   if (matrix.cols !== trees.features) throw new InputError(`the tree model has ${trees.features} features, the matrix ${matrix.cols}`);
-  const linear = predictLogistic(logistic, matrix);
-  const forest = new Float64Array(matrix.rows * trees.classes);
-  accumulateTrees(trees, matrix.data, matrix.rows, 0, matrix.rows, forest);
-  for (let i = 0; i < linear.length; i++) linear[i] = 0.5 * (linear[i]! + forest[i]!);
-  return linear;
+  if (matrix.cols !== logistic.features) throw new InputError(`the logistic model has ${logistic.features} features, the matrix ${matrix.cols}`);
+  const out = new Float64Array(matrix.rows * trees.classes);
+  ensembleRows(logistic, trees, matrix.data, matrix.rows, 0, matrix.rows, out, new Float64Array(out.length));
+  return out;
+}
+
+/**
+ * Class probabilities of rows [start, end) of a column-major matrix (`stride` rows a column) into
+ * out[0 .. (end - start) * classes): the mean of the logistic model's and the trees'. `forest`
+ * is scratch of at least that length. What a scoring thread runs on its share of a batch, and
+ * each row's numbers are the same whoever runs it.
+ */
+export function ensembleRows(
+  logistic: LogisticModel, trees: CompiledTrees, data: Float64Array, stride: number, start: number, end: number, out: Float64Array, forest: Float64Array,
+): void {
+  const n = (end - start) * trees.classes;
+  predictLogisticRows(logistic, data, stride, start, end, out);
+  const sums = forest.subarray(0, n).fill(0);
+  accumulateTrees(trees, data, stride, start, end, sums);
+  for (let i = 0; i < n; i++) out[i] = 0.5 * (out[i]! + sums[i]!);
 }
 
 /** Class probabilities for new rows (rows x classes, row-major), encoded as the model was fitted. */

@@ -24,17 +24,21 @@ export interface LogisticModel {
 /** Fills `scores` (rows x classes, row-major) with class probabilities. */
 export function predictLogistic(model: LogisticModel, matrix: FeatureMatrix, scores = new Float64Array(matrix.rows * model.classes)): Float64Array {
   if (matrix.cols !== model.features) throw new InputError(`the logistic model has ${model.features} features, the matrix ${matrix.cols}`);
-  linearScores(model.weights, model.classes, matrix, scores);
-  softmaxRows(scores, model.classes);
+  predictLogisticRows(model, matrix.data, matrix.rows, 0, matrix.rows, scores);
   return scores;
 }
 
 /**
  * Class probabilities of rows [start, end) of a column-major matrix with `stride` rows per column,
- * into out[0 .. (end - start) * classes): each row's numbers exactly as predictLogistic's.
+ * into out[0 .. (end - start) * classes): each row's numbers whatever the range around it.
  */
 export function predictLogisticRows(model: LogisticModel, data: Float64Array, stride: number, start: number, end: number, out: Float64Array): void {
-  const { classes, features: cols, weights } = model;
+  linearScores(model.weights, model.classes, model.features, data, stride, start, end, out);
+  softmaxRows(out.subarray(0, (end - start) * model.classes), model.classes);
+}
+
+/** Linear class scores of rows [start, end), as predictLogisticRows lays them out. */
+function linearScores(weights: Float64Array, classes: number, cols: number, data: Float64Array, stride: number, start: number, end: number, out: Float64Array): void {
   const width = cols + 1;
   const n = end - start;
   // One loop nest a function: each is optimised on its own, instead of the function being
@@ -46,7 +50,6 @@ export function predictLogisticRows(model: LogisticModel, data: Float64Array, st
       if (w !== 0) addWeighted(out, classes, k, w, data, j * stride + start, n);
     }
   }
-  softmaxRows(out.subarray(0, n * classes), classes);
 }
 
 function fillIntercepts(weights: Float64Array, classes: number, width: number, cols: number, n: number, out: Float64Array): void {
@@ -56,20 +59,6 @@ function fillIntercepts(weights: Float64Array, classes: number, width: number, c
 /** out[i * classes + k] += w * data[base + i] for i in [0, n). */
 function addWeighted(out: Float64Array, classes: number, k: number, w: number, data: Float64Array, base: number, n: number): void {
   for (let i = 0; i < n; i++) out[i * classes + k] = out[i * classes + k]! + w * data[base + i]!;
-}
-
-function linearScores(weights: Float64Array, classes: number, matrix: FeatureMatrix, out: Float64Array): void {
-  const { rows, cols, data } = matrix;
-  const width = cols + 1;
-  for (let r = 0; r < rows; r++) for (let k = 0; k < classes; k++) out[r * classes + k] = weights[k * width + cols]!;
-  for (let j = 0; j < cols; j++) {
-    const base = j * rows;
-    for (let k = 0; k < classes; k++) {
-      const w = weights[k * width + j]!;
-      if (w === 0) continue;
-      for (let r = 0; r < rows; r++) out[r * classes + k] = out[r * classes + k]! + w * data[base + r]!;
-    }
-  }
 }
 
 /** Softmax of each row in place; returns the summed log-sum-exp (for the loss). */
@@ -106,7 +95,7 @@ export function fitLogistic(matrix: FeatureMatrix, labels: Int32Array, classes: 
 
   // Mean log-loss plus penalty, and its gradient into `gradient`.
   const evaluate = (w: Float64Array, gradient: Float64Array): number => {
-    linearScores(w, classes, matrix, scores);
+    linearScores(w, classes, cols, data, rows, 0, rows, scores);
     let loss = 0;
     for (let r = 0; r < rows; r++) loss -= scores[r * classes + labels[r]!]!;
     loss += softmaxRows(scores, classes);

@@ -5,13 +5,13 @@
 import type { WorkerThreads } from '../core/check.js';
 import { InputError } from '../core/errors.js';
 import type { Batch } from '../core/types.js';
-import { accumulateTrees, compileTrees, type CompiledTrees } from './extra-trees.js';
+import { compileTrees, type CompiledTrees } from './extra-trees.js';
 import { encodeFeatures, type FeatureEncoder, type FeatureMatrix } from './features.js';
 import { accumulatePathLengths, compileForest, pathLengthsToScores, scoreIsolationForest, type CompiledForest, type IsolationForest } from './isolation-forest.js';
-import { predictLabelProbabilities, type LabelModel } from './label-model.js';
-import { predictLogisticRows, type LogisticModel } from './logistic.js';
+import { ensembleRows, predictLabelProbabilities, type LabelModel } from './label-model.js';
+import type { LogisticModel } from './logistic.js';
 
-interface ForestTask {
+export interface ForestTask {
   readonly compiled: CompiledForest;
   /** Column-major, `stride` rows a column. */
   readonly data: Float64Array;
@@ -43,12 +43,8 @@ let forestScratch = new Float64Array(0);
 /** Class probabilities of rows [start, end), as predictLabelProbabilities gives them. */
 function labelRows(task: LabelTask, start: number, end: number): void {
   const K = task.trees.classes;
-  const linear = task.out.subarray(start * K, end * K);
-  predictLogisticRows(task.logistic, task.data, task.stride, start, end, linear);
-  if (forestScratch.length < linear.length) forestScratch = new Float64Array(linear.length);
-  const forest = forestScratch.subarray(0, linear.length).fill(0);
-  accumulateTrees(task.trees, task.data, task.stride, start, end, forest);
-  for (let i = 0; i < linear.length; i++) linear[i] = 0.5 * (linear[i]! + forest[i]!);
+  if (forestScratch.length < (end - start) * K) forestScratch = new Float64Array((end - start) * K);
+  ensembleRows(task.logistic, task.trees, task.data, task.stride, start, end, task.out.subarray(start * K, end * K), forestScratch);
 }
 
 /** Scores rows [start, end) of a task's batch, on whichever thread calls it. */
@@ -108,6 +104,6 @@ export class BatchScorer {
   }
 }
 
-function checkWidth(matrix: FeatureMatrix, features: number, what: string): void {
+export function checkWidth(matrix: FeatureMatrix, features: number, what: string): void {
   if (matrix.cols !== features) throw new InputError(`${what} was fitted on ${features} features, the matrix has ${matrix.cols}`);
 }
