@@ -156,7 +156,11 @@ function slotLookup(baseline: BinnedColumnBaseline): SlotLookup {
 
 /** Index of the slot (spike or bin) holding v (v must not be NaN). */
 export function binOf(baseline: BinnedColumnBaseline, v: number): number {
-  const lookup = slotLookup(baseline);
+  return slotWith(baseline, slotLookup(baseline), v);
+}
+
+/** binOf with the column's lookups already fetched. */
+function slotWith(baseline: BinnedColumnBaseline, lookup: SlotLookup, v: number): number {
   if (lookup.spikes !== null) {
     // Spikes are ascending: v is one when the last spike at or below it equals it.
     const below = lookup.spikes.countAtOrBelow(v);
@@ -298,22 +302,11 @@ export interface TriggerState {
 
 /** The slot of each counted row (binOf, with the lookups fetched once), -1 for the others. */
 function slotsOf(fitted: BinnedColumnBaseline, values: Float64Array | Uint8Array, valid: Uint8Array | null, codes: Int32Array, slots: Int32Array): void {
-  const { edges, spikes } = slotLookup(fitted);
-  const { min, max } = fitted;
-  const above = fitted.edges.length + 2;
+  const lookup = slotLookup(fitted);
   for (let r = 0; r < codes.length; r++) {
     const v = values[r]!;
     // As cellNumber: a value that is not finite counts as missing.
-    if (codes[r]! < 0 || (valid !== null && valid[r] !== 1) || !Number.isFinite(v)) {
-      slots[r] = -1;
-      continue;
-    }
-    let bin = v < min ? 0 : v > max ? above : 1 + edges.countAtOrBelow(v);
-    if (spikes !== null) {
-      const below = spikes.countAtOrBelow(v);
-      if (below > 0 && fitted.spikes[below - 1] === v) bin = above + below;
-    }
-    slots[r] = bin;
+    slots[r] = codes[r]! < 0 || (valid !== null && valid[r] !== 1) || !Number.isFinite(v) ? -1 : slotWith(fitted, lookup, v);
   }
 }
 
