@@ -8,12 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../src/core/random.js';
 import type { FeatureMatrix } from '../src/detectors/features.js';
-import {
-  fitIsolationForest,
-  parallelScoringAvailable,
-  scoreIsolationForest,
-  scoreIsolationForestParallel,
-} from '../src/detectors/isolation-forest.js';
+import { fitIsolationForest, scoreIsolationForest } from '../src/detectors/isolation-forest.js';
+import { scoreIsolationForestParallel, scoringThreadsAvailable } from '../src/detectors/threads.js';
 import { readNumericCsv, writeNumericCsv } from './lib/csv.js';
 import { machineDescription } from './lib/machine.js';
 import { mean, median, rocAuc } from './lib/metrics.js';
@@ -77,7 +73,7 @@ async function runOurs(c: Case, parallel: boolean): Promise<Timing[]> {
     const start = performance.now();
     const forest = fitIsolationForest(c.matrix, { seed });
     const fitted = performance.now();
-    const scores = parallel ? await scoreIsolationForestParallel(forest, c.matrix, { threads: 2 }) : scoreIsolationForest(forest, c.matrix);
+    const scores = parallel ? await scoreIsolationForestParallel(forest, c.matrix, { threads: 1 }) : scoreIsolationForest(forest, c.matrix);
     const scored = performance.now();
     timings.push({ fit: (fitted - start) / 1000, score: (scored - fitted) / 1000, auc: rocAuc(scores, c.truth) });
   }
@@ -118,7 +114,7 @@ function format(seconds: number): string {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'datawarden-iforest-'));
-  const parallel = parallelScoringAvailable();
+  const parallel = scoringThreadsAvailable();
   console.log(`# Isolation forest: datawarden vs scikit-learn (100 trees, psi 256, medians of ${SEEDS.length} runs, seeds ${SEEDS.join(',')})`);
   console.log(`machine: ${machineDescription()}`);
   if (!parallel) console.log('two-thread scoring: not available here (worker threads need the compiled .js; run node dist/bench/iforest.bench.js)');

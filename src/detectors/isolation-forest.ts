@@ -8,12 +8,9 @@
 // For scoring they are recompiled into complete binary trees of depth ceil(log2 psi) in heap
 // order, with short leaves copied down to the bottom level, so every row takes the same number
 // of branch-free steps per tree; scores come out the same as walking the original trees.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.js';
 import { Random, identityPermutation, sampleWithoutReplacement } from '../core/random.js';
-import { sliceRows, type FeatureMatrix } from './features.js';
+import type { FeatureMatrix } from './features.js';
 import { offsetsFor, sharedFloat64, sharedInt32 } from './shared-arrays.js';
 
 export interface IsolationForestOptions {
@@ -351,100 +348,6 @@ export function scoreIsolationForest(forest: IsolationForest, matrix: FeatureMat
   const compiled = compileForest(forest);
   const sums = new Float64Array(matrix.rows);
   accumulatePathLengths(compiled, matrix.data, matrix.rows, 0, matrix.rows, sums);
-  return pathLengthsToScores(compiled, sums);
-}
-
-export interface ParallelOptions {
-  /** Threads including this one (default 2). */
-  readonly threads?: number;
-  /** Below this many rows per thread, score on this thread alone (default 100,000). */
-  readonly minRowsPerThread?: number;
-}
-
-/**
- * The worker script next to this module once compiled to .js. Under a TypeScript loader
- * (import.meta.url ends in .ts) there is no .js to run, and scoring stays on this thread.
- */
-function workerScript(): URL | null {
-  if (!import.meta.url.endsWith('.js')) return null;
-  const url = new URL('./iforest-worker.js', import.meta.url);
-  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : null;
-}
-
-/** Whether scoreIsolationForestParallel can use worker threads in this process. */
-export function parallelScoringAvailable(): boolean {
-  return workerScript() !== null;
-}
-
-/** A worker that does not answer within this time is given up on; its rows are scored here. */
-const WORKER_PATIENCE_MS = 60_000;
-
-/**
- * Sums path lengths for a slice in a worker thread. Any way the worker can fail to answer (an
- * error, an exit without a message, no answer in time) rejects, and the caller scores the slice
- * on its own thread: threads only ever make scoring faster, never stop it.
- */
-function scoreSliceInWorker(script: URL, compiled: CompiledForest, slice: FeatureMatrix): Promise<Float64Array> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(script);
-    let settled = false;
-    const settle = (finish: () => void, stop: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      // A worker that answered exits by itself (it closes its port) and is let go: terminate()
-      // would hold this process open until the thread has stopped.
-      if (stop) void worker.terminate();
-      else worker.unref();
-      finish();
-    };
-    const timer = setTimeout(() => settle(() => reject(new Error('isolation-forest worker did not answer')), true), WORKER_PATIENCE_MS);
-    worker.once('message', (sums: Float64Array) => settle(() => resolve(sums), false));
-    worker.once('error', (error) => settle(() => reject(error), true));
-    worker.once('exit', (code) => settle(() => reject(new Error(`isolation-forest worker exited with code ${code} before answering`)), false));
-    // A copy is sent, not the caller's buffer: if the worker fails, the slice is scored here.
-    worker.postMessage({ compiled, data: slice.data, rows: slice.rows });
-  });
-}
-
-/**
- * The same scores as scoreIsolationForest (bit for bit: each row sums its trees in the same
- * order), with rows split across worker threads when the input is large enough.
- */
-export async function scoreIsolationForestParallel(
-  forest: IsolationForest,
-  matrix: FeatureMatrix,
-  options: ParallelOptions = {},
-): Promise<Float64Array> {
-  checkWidth(forest, matrix);
-  const script = workerScript();
-  const threads = Math.max(1, Math.min(options.threads ?? 2, Math.floor(matrix.rows / (options.minRowsPerThread ?? 100_000))));
-  if (script === null || threads < 2) return scoreIsolationForest(forest, matrix);
-  const compiled = compileForest(forest);
-  const share = Math.ceil(matrix.rows / threads);
-  const sums = new Float64Array(matrix.rows);
-  const pending: Promise<void>[] = [];
-  for (let k = 1; k < threads; k++) {
-    const start = k * share;
-    const end = Math.min(matrix.rows, start + share);
-    if (start >= end) continue;
-    const slice = sliceRows(matrix, start, end);
-    pending.push(
-      scoreSliceInWorker(script, compiled, slice).then(
-        (part) => sums.set(part, start),
-        () => {
-          const part = new Float64Array(slice.rows);
-          accumulatePathLengths(compiled, slice.data, slice.rows, 0, slice.rows, part);
-          sums.set(part, start);
-        },
-      ),
-    );
-  }
-  // This thread takes the first share while the workers run.
-  const own = new Float64Array(Math.min(share, matrix.rows));
-  accumulatePathLengths(compiled, matrix.data, matrix.rows, 0, own.length, own);
-  sums.set(own, 0);
-  await Promise.all(pending);
   return pathLengthsToScores(compiled, sums);
 }
 

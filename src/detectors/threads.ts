@@ -12,7 +12,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WorkerThreads } from '../core/check.js';
-import { runScoringTask } from './scoring-tasks.js';
+import type { FeatureMatrix } from './features.js';
+import { compileForest, scoreIsolationForest, type IsolationForest } from './isolation-forest.js';
+import { checkWidth, runScoringTask, type ForestTask } from './scoring-tasks.js';
 import { sharedFloat64, sharedInt32 } from './shared-arrays.js';
 
 /** Rows per range: small enough to share a batch out evenly, large enough that claims cost nothing. */
@@ -35,6 +37,33 @@ function workerScript(): URL | null {
   if (!import.meta.url.endsWith('.js')) return null;
   const url = new URL('./scoring-worker.js', import.meta.url);
   return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/** Whether scoring threads can run here (not under a TypeScript loader, which has no compiled worker). */
+export function scoringThreadsAvailable(): boolean {
+  return workerScript() !== null;
+}
+
+/**
+ * Isolation-forest scores of one whole matrix, shared out between `threads` scoring threads and
+ * this one: exactly scoreIsolationForest's scores (each row from the same call, whoever runs it).
+ * For one large matrix, as the benchmarks score; a scan scores batch by batch (BatchScorer).
+ */
+export async function scoreIsolationForestParallel(forest: IsolationForest, matrix: FeatureMatrix, { threads = 1 }: { threads?: number } = {}): Promise<Float64Array> {
+  checkWidth(matrix, forest.features, 'the forest');
+  const pool = ScoringThreads.open(threads);
+  if (pool === undefined) return scoreIsolationForest(forest, matrix);
+  try {
+    const data = pool.shared(matrix.data.length);
+    data.set(matrix.data);
+    const task: ForestTask = { compiled: compileForest(forest), data, stride: matrix.rows, out: pool.shared(matrix.rows) };
+    const job = pool.runChunked('forest', task, matrix.rows);
+    pool.helpUntil(pool.mark());
+    await job;
+    return task.out.slice();
+  } finally {
+    await pool.close();
+  }
 }
 
 /**

