@@ -6,6 +6,7 @@ import type { DatasetFinding } from '../core/types.js';
 import { asModelBundle } from '../detectors/bundle.js';
 import { DriftAccumulator, type DriftBaseline } from '../detectors/drift.js';
 import { detectorSettings, type DriftSettings } from '../detectors/settings.js';
+import { skippedWhenUnprepared } from './skipped.js';
 
 interface Ready {
   readonly baseline: DriftBaseline;
@@ -26,11 +27,11 @@ export const driftCheck = defineCheck({
     reasons: {},
     needsModel: true,
   },
+  begin: skippedWhenUnprepared('drift', 'drift detector', prepare),
   create(context) {
     const ready = prepare(context);
     if ('problem' in ready) {
       return {
-        begin: (): DatasetFinding[] => [{ check: 'drift', code: 'drift:skipped', severity: 'warn', message: `drift detector skipped: ${ready.problem}` }],
         run() {},
         state: () => null,
       };

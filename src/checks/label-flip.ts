@@ -16,6 +16,7 @@ import {
 import { BatchScorer } from '../detectors/scoring-tasks.js';
 import { detectorSettings, type LabelFlipSettings } from '../detectors/settings.js';
 import { addToHistogram, histogramSummary, HISTOGRAM_BINS } from './score-histogram.js';
+import { skippedWhenUnprepared } from './skipped.js';
 
 export const LABEL_FLIP_REASON = 'label_flip';
 export const CLASS_BALANCE_CODE = 'label_flip:class_balance';
@@ -57,11 +58,11 @@ export const labelFlipCheck = defineCheck({
     },
     needsModel: true,
   },
+  begin: skippedWhenUnprepared('label_flip', 'label-flip detector', prepare),
   create(context) {
     const ready = prepare(context);
     if ('problem' in ready) {
       return {
-        begin: (): DatasetFinding[] => [{ check: 'label_flip', code: 'label_flip:skipped', severity: 'warn', message: `label-flip detector skipped: ${ready.problem}` }],
         run() {},
         state: (): LabelFlipState => ({ rows: 0, flagged: 0, counts: new Float64Array(0), qualitySum: 0, scored: 0, histogram: new Float64Array(HISTOGRAM_BINS) }),
       };

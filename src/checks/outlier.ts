@@ -2,11 +2,11 @@
 // above the threshold taken from the baseline's own scores (detectors.outlier.quantile or
 // detectors.outlier.contamination in the contract).
 import { defineCheck, type CheckContext } from '../core/check.js';
-import type { DatasetFinding } from '../core/types.js';
 import { asModelBundle, missingModelColumns, outlierThreshold, type ModelBundle, type OutlierModel } from '../detectors/bundle.js';
 import { BatchScorer } from '../detectors/scoring-tasks.js';
 import { detectorSettings } from '../detectors/settings.js';
 import { addToHistogram, histogramSummary, HISTOGRAM_BINS } from './score-histogram.js';
+import { skippedWhenUnprepared } from './skipped.js';
 
 export const OUTLIER_REASON = 'outlier';
 
@@ -44,11 +44,11 @@ export const outlierCheck = defineCheck({
     },
     needsModel: true,
   },
+  begin: skippedWhenUnprepared('outlier', 'outlier detector', prepare),
   create(context) {
     const ready = prepare(context);
     if ('problem' in ready) {
       return {
-        begin: (): DatasetFinding[] => [{ check: 'outlier', code: 'outlier:skipped', severity: 'warn', message: `outlier detector skipped: ${ready.problem}` }],
         run() {},
         state: (): OutlierState => ({ rows: 0, flagged: 0, maxScore: 0, histogram: new Float64Array(HISTOGRAM_BINS) }),
       };

@@ -14,35 +14,36 @@ export const schemaCheck = defineCheck({
       'schema:null:<column>': 'A null in a column the contract declares non-nullable.',
     },
   },
+  begin({ contract, input }) {
+    const present = new Set(input.columns.map((c) => c.name));
+    const findings: DatasetFinding[] = [];
+    for (const column of contract.columns) {
+      if (column.required !== false && !present.has(column.name)) {
+        findings.push({
+          check: 'schema', code: `schema:missing:${column.name}`, severity: 'fail', holdAllRows: true,
+          message: `required column '${column.name}' is missing from ${input.path}`,
+        });
+      }
+    }
+    if (!contract.allowExtraColumns) {
+      const known = new Set(contract.columns.map((c) => c.name));
+      for (const column of input.columns) {
+        if (!known.has(column.name)) {
+          findings.push({
+            check: 'schema', code: `schema:extra:${column.name}`, severity: 'warn',
+            message: `column '${column.name}' is not in the contract`,
+          });
+        }
+      }
+    }
+    return findings;
+  },
   create({ contract, input }) {
     const present = new Set(input.columns.map((c) => c.name));
     // The label check owns missing labels; flagging them here too would say the same thing twice.
     const nonNullable = contract.columns.filter((c) => c.nullable === false && c.name !== contract.label && present.has(c.name));
     const declared = contract.columns.filter((c) => present.has(c.name));
     return {
-      begin() {
-        const findings: DatasetFinding[] = [];
-        for (const column of contract.columns) {
-          if (column.required !== false && !present.has(column.name)) {
-            findings.push({
-              check: 'schema', code: `schema:missing:${column.name}`, severity: 'fail', holdAllRows: true,
-              message: `required column '${column.name}' is missing from ${input.path}`,
-            });
-          }
-        }
-        if (!contract.allowExtraColumns) {
-          const known = new Set(contract.columns.map((c) => c.name));
-          for (const column of input.columns) {
-            if (!known.has(column.name)) {
-              findings.push({
-                check: 'schema', code: `schema:extra:${column.name}`, severity: 'warn',
-                message: `column '${column.name}' is not in the contract`,
-              });
-            }
-          }
-        }
-        return findings;
-      },
       run(batch, flags) {
         for (const declaredColumn of declared) {
           const column = batch.byName.get(declaredColumn.name)!;

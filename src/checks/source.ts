@@ -17,6 +17,19 @@ export const sourceCheck = defineCheck({
       [SOURCE_REASON]: "the row's source is null or not in provenance.allowedSources",
     },
   },
+  begin({ contract, input }): DatasetFinding[] {
+    const columnName = contract.source;
+    if (columnName === undefined || contractProvenance(contract).allowedSources === null) return [];
+    if (input.columns.some((column) => column.name === columnName)) return [];
+    return [
+      {
+        check: 'source',
+        code: SOURCE_REASON,
+        severity: 'fail',
+        message: `source column '${columnName}' is not in the input, so no row's source can be checked against provenance.allowedSources`,
+      },
+    ];
+  },
   create(context) {
     const columnName = context.contract.source;
     const allowed = contractProvenance(context.contract).allowedSources;
@@ -24,17 +37,6 @@ export const sourceCheck = defineCheck({
     const allowedSet = new Set(allowed);
     const rejected = new Map<string, number>();
     return {
-      begin(): DatasetFinding[] {
-        if (context.input.columns.some((column) => column.name === columnName)) return [];
-        return [
-          {
-            check: 'source',
-            code: SOURCE_REASON,
-            severity: 'fail',
-            message: `source column '${columnName}' is not in the input, so no row's source can be checked against provenance.allowedSources`,
-          },
-        ];
-      },
       run(batch, flags) {
         const column = batch.byName.get(columnName);
         if (!column) return;

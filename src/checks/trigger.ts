@@ -6,6 +6,7 @@ import type { Batch, DatasetFinding } from '../core/types.js';
 import { asModelBundle, type ModelBundle } from '../detectors/bundle.js';
 import { detectorSettings, type TriggerSettings } from '../detectors/settings.js';
 import { TriggerAccumulator, triggerReason, triggerRows, type TriggerBaseline, type TriggerState } from '../detectors/triggers.js';
+import { skippedWhenUnprepared } from './skipped.js';
 
 /** Triggers listed in one finding and the summary, strongest first. */
 const MAX_REPORTED = 50;
@@ -35,11 +36,11 @@ export const triggerCheck = defineCheck({
     needsModel: true,
     flagsAtEnd: true,
   },
+  begin: skippedWhenUnprepared('trigger', 'trigger detector', prepare),
   create(context) {
     const ready = prepare(context);
     if ('problem' in ready) {
       return {
-        begin: (): DatasetFinding[] => [{ check: 'trigger', code: 'trigger:skipped', severity: 'warn', message: `trigger detector skipped: ${ready.problem}` }],
         run() {},
         state: () => null,
       };

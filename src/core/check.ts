@@ -101,8 +101,6 @@ export interface CheckEnd {
 }
 
 export interface CheckRunner {
-  /** Dataset-level findings known before any row is read (a missing column). */
-  begin?(): readonly DatasetFinding[];
   /**
    * Checks one batch. A runner that hands work to `context.threads` returns a promise that
    * settles once it has flagged the batch; the pipeline may call run() on the next batch before
@@ -124,6 +122,11 @@ export interface CheckRunner {
 
 export interface CheckDefinition {
   readonly meta: CheckMeta;
+  /**
+   * Dataset-level findings known before any row is read (a missing column, a detector that cannot
+   * run). Asked once per scan, apart from create(), so that no runner state is built to answer it.
+   */
+  begin?(context: CheckContext): readonly DatasetFinding[];
   create(context: CheckContext): CheckRunner;
   /**
    * The end of the scan: folds the states of every row range, in row order (one state for a

@@ -123,7 +123,7 @@ export interface PlanOptions {
   readonly bytes?: number;
   /** Verify the manifest and provenance; a batch job leaves this to its parent. Default true. */
   readonly provenance?: boolean;
-  /** Dataset findings already settled (provenance and the checks' begin()): used as they are. */
+  /** Dataset findings already settled (provenance and the checks' begin(context)): used as they are. */
   readonly findings?: readonly DatasetFinding[];
   /** Where the given model came from, for the report. */
   readonly modelSource?: ScanPlan['modelSource'];
@@ -166,7 +166,7 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
     ? await resolveModel(options, seed)
     : { model: undefined, modelSource: undefined };
   const context = contextOf(options, shape, seed, false, model);
-  if (!settled) findings.push(...definitions.flatMap((d) => d.create(context).begin?.() ?? []));
+  if (!settled) findings.push(...definitions.flatMap((d) => d.begin?.(context) ?? []));
   const heldCodes = findings.filter((f) => f.holdAllRows).map((f) => f.code);
   const manifest = options.manifest ? await manifestClaims(options.manifest) : undefined;
   return {

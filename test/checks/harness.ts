@@ -57,8 +57,9 @@ export function runChecks(definitions: readonly CheckDefinition[], contractJson:
       return { name, type: t === 'text' || t === 'json' ? 'string' : t, sourceType: String(t) };
     }),
   };
-  const runners = definitions.map((d) => d.create({ contract, input: shape, seed: 1 }));
-  const findings = runners.flatMap((r) => r.begin?.() ?? []);
+  const context = { contract, input: shape, seed: 1 };
+  const findings = definitions.flatMap((d) => d.begin?.(context) ?? []);
+  const runners = definitions.map((d) => d.create(context));
   const held = findings.filter((f) => f.holdAllRows).map((f) => f.code);
   const registry = new ReasonRegistry();
   const flags = new BatchFindings(registry);

@@ -31,8 +31,8 @@ function runCheck(check: CheckDefinition, data: Batch, model: unknown, ranges: [
   let begin: readonly DatasetFinding[] = [];
   for (const [start, end] of ranges) {
     const context: CheckContext = { contract, input: shapeOf(data), seed: 1, model, partial: ranges.length > 1 };
+    begin = check.begin?.(context) ?? [];
     const runner = check.create(context);
-    begin = runner.begin?.() ?? [];
     for (let from = start; from < end; from += batchRows) {
       const part = sliceBatch(data, from, Math.min(end, from + batchRows));
       const codes: string[] = [];

@@ -28,8 +28,9 @@ describe('source check', () => {
   for (const testCase of cases) {
     it(`${testCase.name} -> ${testCase.expected.join(' ') || 'none flagged'}`, () => {
       const withAllow = testCase.allowed ? { ...contract, provenance: { allowedSources: testCase.allowed } } : contract;
-      const runner = sourceCheck.create(checkContext(withAllow));
-      assert.deepEqual(runner.begin?.(), []);
+      const context = checkContext(withAllow);
+      assert.deepEqual(sourceCheck.begin!(context), []);
+      const runner = sourceCheck.create(context);
       const flags = new FlagRecorder();
       runner.run(batch([column('feed', testCase.type ?? 'string', testCase.feed)]), flags);
       assert.deepEqual(flags.flagged, testCase.expected);
@@ -50,8 +51,7 @@ describe('source check', () => {
   });
 
   it('fails the scan when the source column is missing from the input', () => {
-    const runner = sourceCheck.create(checkContext(contract, ['x', 'label']));
-    assert.deepEqual(runner.begin?.().map((f) => [f.code, f.severity]), [['provenance:source', 'fail']]);
+    assert.deepEqual(sourceCheck.begin!(checkContext(contract, ['x', 'label'])).map((f) => [f.code, f.severity]), [['provenance:source', 'fail']]);
   });
 
   const inactive: Array<[string, Contract]> = [
@@ -60,6 +60,8 @@ describe('source check', () => {
   ];
   for (const [name, inactiveContract] of inactive) {
     it(`flags nothing with ${name}`, () => {
+      // Not even a missing source column: there is nothing to check it against.
+      assert.deepEqual(sourceCheck.begin!(checkContext(inactiveContract, ['x', 'label'])), []);
       const runner = sourceCheck.create(checkContext(inactiveContract));
       const flags = new FlagRecorder();
       runner.run(batch([column('feed', 'string', ['anything'])]), flags);
