@@ -6,7 +6,8 @@
 import { InputError } from '../core/errors.js';
 import { Random, identityPermutation, sampleWithoutReplacement } from '../core/random.js';
 import type { FeatureMatrix } from './features.js';
-import { offsetsFor, sharedFloat64, sharedInt32, sharedUint8 } from './shared-arrays.js';
+import { sharedFloat64, sharedInt32 } from './shared-arrays.js';
+import { walkTrees } from './tree-walks.js';
 
 export interface ExtraTreesOptions {
   /** Number of trees (default 50). */
@@ -222,7 +223,7 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
  * The trees re-laid for scoring: each tree in breadth-first order with the two children of a
  * node side by side, so a step is `node = right[node] - (x < split[node])` with no branch to
  * mispredict (a NaN goes right, as in the fitted trees). A leaf's step lands on itself, so
- * several rows can walk one tree in lockstep until all of them sit on a leaf.
+ * several rows can walk one tree in lockstep until none of them moves (tree-walks.ts).
  */
 export interface CompiledTrees {
   readonly classes: number;
@@ -236,8 +237,6 @@ export interface CompiledTrees {
   readonly split: Float64Array;
   /** The right child (the left one is just before it); at a leaf, the leaf itself. */
   readonly right: Int32Array;
-  /** 1 at a leaf. */
-  readonly leaf: Uint8Array;
   /** Per node, classes values: the leaf's class shares times 1 / trees (0 at internal nodes). */
   readonly leafValue: Float64Array;
 }
@@ -254,7 +253,6 @@ export function compileTrees(model: ExtraTreesModel): CompiledTrees {
   const feature = sharedInt32(nodes);
   const split = sharedFloat64(nodes);
   const right = sharedInt32(nodes);
-  const leaf = sharedUint8(nodes);
   const leafValue = sharedFloat64(nodes * classes);
   // The same product the tree-by-tree sum adds, so scores are unchanged to the bit.
   const weight = 1 / trees;
@@ -273,7 +271,6 @@ export function compileTrees(model: ExtraTreesModel): CompiledTrees {
       const node = start + queue[head++]!;
       const f = splitFeature[node]!;
       if (f < 0) {
-        leaf[at] = 1;
         split[at] = Number.NaN;
         right[at] = at;
         const shares = leftChild[node]! * classes;
@@ -288,79 +285,15 @@ export function compileTrees(model: ExtraTreesModel): CompiledTrees {
       next += 2;
     }
   }
-  const compiled: CompiledTrees = { classes, features: model.features, trees, roots, feature, split, right, leaf, leafValue };
+  const compiled: CompiledTrees = { classes, features: model.features, trees, roots, feature, split, right, leafValue };
   compiledCache.set(model, compiled);
   return compiled;
-}
-
-/** Rows per block: the block's slice of every feature stays in cache while all trees run over it. */
-const BLOCK_ROWS = 1024;
-
-/**
- * Adds the leaf values of rows [start, end) over all trees into out (rows x classes, row-major,
- * row start at 0). `data` is column-major with `stride` rows per column. Each row sums its trees
- * in tree order, whatever the blocking, so any split of the rows gives the same bits.
- */
-export function accumulateTrees(compiled: CompiledTrees, data: Float64Array, stride: number, start: number, end: number, out: Float64Array): void {
-  const { classes: K, trees, roots, feature, split, right, leaf, leafValue } = compiled;
-  if (compiled.features * stride > 0x7fffffff) throw new RangeError('matrix too tall for one pass; score it in slices');
-  const offset = offsetsFor(feature, stride);
-  for (let blockStart = start; blockStart < end; blockStart += BLOCK_ROWS) {
-    const blockEnd = Math.min(end, blockStart + BLOCK_ROWS);
-    for (let t = 0; t < trees; t++) {
-      const root = roots[t]!;
-      // Every row takes the root's step: its feature and split are loaded once per tree.
-      const rootOffset = offset[root]!;
-      const rootSplit = split[root]!;
-      const rootRight = right[root]!;
-      let r = blockStart;
-      // Eight walks in lockstep hide each other's latency; a walk that reached its leaf idles
-      // there until the slowest of the eight is done.
-      for (; r + 8 <= blockEnd; r += 8) {
-        let n0 = rootRight - (((data[rootOffset + r]! < rootSplit) as unknown as number) | 0);
-        let n1 = rootRight - (((data[rootOffset + r + 1]! < rootSplit) as unknown as number) | 0);
-        let n2 = rootRight - (((data[rootOffset + r + 2]! < rootSplit) as unknown as number) | 0);
-        let n3 = rootRight - (((data[rootOffset + r + 3]! < rootSplit) as unknown as number) | 0);
-        let n4 = rootRight - (((data[rootOffset + r + 4]! < rootSplit) as unknown as number) | 0);
-        let n5 = rootRight - (((data[rootOffset + r + 5]! < rootSplit) as unknown as number) | 0);
-        let n6 = rootRight - (((data[rootOffset + r + 6]! < rootSplit) as unknown as number) | 0);
-        let n7 = rootRight - (((data[rootOffset + r + 7]! < rootSplit) as unknown as number) | 0);
-        while ((leaf[n0]! & leaf[n1]! & leaf[n2]! & leaf[n3]! & leaf[n4]! & leaf[n5]! & leaf[n6]! & leaf[n7]!) === 0) {
-          n0 = right[n0]! - (((data[offset[n0]! + r]! < split[n0]!) as unknown as number) | 0);
-          n1 = right[n1]! - (((data[offset[n1]! + r + 1]! < split[n1]!) as unknown as number) | 0);
-          n2 = right[n2]! - (((data[offset[n2]! + r + 2]! < split[n2]!) as unknown as number) | 0);
-          n3 = right[n3]! - (((data[offset[n3]! + r + 3]! < split[n3]!) as unknown as number) | 0);
-          n4 = right[n4]! - (((data[offset[n4]! + r + 4]! < split[n4]!) as unknown as number) | 0);
-          n5 = right[n5]! - (((data[offset[n5]! + r + 5]! < split[n5]!) as unknown as number) | 0);
-          n6 = right[n6]! - (((data[offset[n6]! + r + 6]! < split[n6]!) as unknown as number) | 0);
-          n7 = right[n7]! - (((data[offset[n7]! + r + 7]! < split[n7]!) as unknown as number) | 0);
-        }
-        const o = (r - start) * K;
-        for (let k = 0; k < K; k++) {
-          out[o + k] = out[o + k]! + leafValue[n0 * K + k]!;
-          out[o + K + k] = out[o + K + k]! + leafValue[n1 * K + k]!;
-          out[o + 2 * K + k] = out[o + 2 * K + k]! + leafValue[n2 * K + k]!;
-          out[o + 3 * K + k] = out[o + 3 * K + k]! + leafValue[n3 * K + k]!;
-          out[o + 4 * K + k] = out[o + 4 * K + k]! + leafValue[n4 * K + k]!;
-          out[o + 5 * K + k] = out[o + 5 * K + k]! + leafValue[n5 * K + k]!;
-          out[o + 6 * K + k] = out[o + 6 * K + k]! + leafValue[n6 * K + k]!;
-          out[o + 7 * K + k] = out[o + 7 * K + k]! + leafValue[n7 * K + k]!;
-        }
-      }
-      for (; r < blockEnd; r++) {
-        let n = root;
-        while (leaf[n] === 0) n = right[n]! - (((data[offset[n]! + r]! < split[n]!) as unknown as number) | 0);
-        const o = (r - start) * K;
-        for (let k = 0; k < K; k++) out[o + k] = out[o + k]! + leafValue[n * K + k]!;
-      }
-    }
-  }
 }
 
 /** Fills `out` (rows x classes, row-major) with the mean of the trees' leaf class shares. */
 export function predictExtraTrees(model: ExtraTreesModel, matrix: FeatureMatrix, out = new Float64Array(matrix.rows * model.classes)): Float64Array {
   if (matrix.cols !== model.features) throw new InputError(`the tree model has ${model.features} features, the matrix ${matrix.cols}`);
   out.fill(0);
-  accumulateTrees(compileTrees(model), matrix.data, matrix.rows, 0, matrix.rows, out);
+  walkTrees(compileTrees(model), matrix.data, matrix.rows, 0, matrix.rows, out);
   return out;
 }

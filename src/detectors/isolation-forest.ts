@@ -11,7 +11,8 @@
 import { InputError } from '../core/errors.js';
 import { Random, identityPermutation, sampleWithoutReplacement } from '../core/random.js';
 import type { FeatureMatrix } from './features.js';
-import { offsetsFor, sharedFloat64, sharedInt32 } from './shared-arrays.js';
+import { sharedFloat64, sharedInt32 } from './shared-arrays.js';
+import { walkForest } from './tree-walks.js';
 
 export interface IsolationForestOptions {
   /** Number of trees (default 100). */
@@ -205,7 +206,8 @@ export function compileForest(forest: IsolationForest): CompiledForest {
   const leaves = 1 << depth;
   // Shared, so scoring threads get the compiled forest without a copy.
   const heapFeature = sharedInt32(forest.trees * internal);
-  // Padding slots compare against +Infinity (every row goes left); their subtrees repeat one leaf.
+  // Padding slots compare against +Infinity (rows go left); below them every slot holds the same
+  // leaf, so the side a row takes does not matter.
   const heapSplit = sharedFloat64(forest.trees * internal).fill(Infinity);
   const heapPath = sharedFloat64(forest.trees * leaves);
   const stackNode = new Int32Array(2 * depth + 2);
@@ -258,77 +260,6 @@ export function compileForest(forest: IsolationForest): CompiledForest {
   return compiled;
 }
 
-/** Rows per block: the block's slice of every feature stays in cache while all trees run over it. */
-const BLOCK_ROWS = 1024;
-
-/**
- * Adds the path lengths of rows [start, end) over all trees into out[0 .. end - start).
- * `data` is column-major with `stride` rows per column; features * stride must fit in an int32.
- */
-export function accumulatePathLengths(
-  compiled: CompiledForest,
-  data: Float64Array,
-  stride: number,
-  start: number,
-  end: number,
-  out: Float64Array,
-): void {
-  const { trees, depth, heapFeature, heapSplit, heapPath } = compiled;
-  if (compiled.features * stride > 0x7fffffff) throw new RangeError('matrix too tall for one pass; score it in slices');
-  const internal = (1 << depth) - 1;
-  const leaves = 1 << depth;
-  const offset = offsetsFor(heapFeature, stride);
-  for (let blockStart = start; blockStart < end; blockStart += BLOCK_ROWS) {
-    const blockEnd = Math.min(end, blockStart + BLOCK_ROWS);
-    for (let t = 0; t < trees; t++) {
-      const fb = t * internal;
-      const lb = t * leaves - internal;
-      let r = blockStart;
-      // Every row starts at the root: its feature and split are loaded once per tree.
-      const rootOffset = offset[fb]!;
-      const rootSplit = heapSplit[fb]!;
-      // Eight rows at a time, eight independent walks, and a comparison turned into 0/1 rather
-      // than a branch: a branch here is mispredicted half the time.
-      for (; r + 8 <= blockEnd; r += 8) {
-        let n0 = 1 + (((data[rootOffset + r]! >= rootSplit) as unknown as number) | 0);
-        let n1 = 1 + (((data[rootOffset + r + 1]! >= rootSplit) as unknown as number) | 0);
-        let n2 = 1 + (((data[rootOffset + r + 2]! >= rootSplit) as unknown as number) | 0);
-        let n3 = 1 + (((data[rootOffset + r + 3]! >= rootSplit) as unknown as number) | 0);
-        let n4 = 1 + (((data[rootOffset + r + 4]! >= rootSplit) as unknown as number) | 0);
-        let n5 = 1 + (((data[rootOffset + r + 5]! >= rootSplit) as unknown as number) | 0);
-        let n6 = 1 + (((data[rootOffset + r + 6]! >= rootSplit) as unknown as number) | 0);
-        let n7 = 1 + (((data[rootOffset + r + 7]! >= rootSplit) as unknown as number) | 0);
-        for (let d = 1; d < depth; d++) {
-          n0 = (n0 << 1) + 1 + (((data[offset[fb + n0]! + r]! >= heapSplit[fb + n0]!) as unknown as number) | 0);
-          n1 = (n1 << 1) + 1 + (((data[offset[fb + n1]! + r + 1]! >= heapSplit[fb + n1]!) as unknown as number) | 0);
-          n2 = (n2 << 1) + 1 + (((data[offset[fb + n2]! + r + 2]! >= heapSplit[fb + n2]!) as unknown as number) | 0);
-          n3 = (n3 << 1) + 1 + (((data[offset[fb + n3]! + r + 3]! >= heapSplit[fb + n3]!) as unknown as number) | 0);
-          n4 = (n4 << 1) + 1 + (((data[offset[fb + n4]! + r + 4]! >= heapSplit[fb + n4]!) as unknown as number) | 0);
-          n5 = (n5 << 1) + 1 + (((data[offset[fb + n5]! + r + 5]! >= heapSplit[fb + n5]!) as unknown as number) | 0);
-          n6 = (n6 << 1) + 1 + (((data[offset[fb + n6]! + r + 6]! >= heapSplit[fb + n6]!) as unknown as number) | 0);
-          n7 = (n7 << 1) + 1 + (((data[offset[fb + n7]! + r + 7]! >= heapSplit[fb + n7]!) as unknown as number) | 0);
-        }
-        const o = r - start;
-        out[o] = out[o]! + heapPath[lb + n0]!;
-        out[o + 1] = out[o + 1]! + heapPath[lb + n1]!;
-        out[o + 2] = out[o + 2]! + heapPath[lb + n2]!;
-        out[o + 3] = out[o + 3]! + heapPath[lb + n3]!;
-        out[o + 4] = out[o + 4]! + heapPath[lb + n4]!;
-        out[o + 5] = out[o + 5]! + heapPath[lb + n5]!;
-        out[o + 6] = out[o + 6]! + heapPath[lb + n6]!;
-        out[o + 7] = out[o + 7]! + heapPath[lb + n7]!;
-      }
-      for (; r < blockEnd; r++) {
-        let n = 0;
-        for (let d = 0; d < depth; d++) {
-          n = (n << 1) + 1 + (((data[offset[fb + n]! + r]! >= heapSplit[fb + n]!) as unknown as number) | 0);
-        }
-        out[r - start] = out[r - start]! + heapPath[lb + n]!;
-      }
-    }
-  }
-}
-
 /** Turns summed path lengths into scores 2^(-E(h)/c(psi)), in place. */
 export function pathLengthsToScores(compiled: CompiledForest, sums: Float64Array): Float64Array {
   const factor = -1 / (compiled.trees * compiled.normaliser);
@@ -347,7 +278,7 @@ export function scoreIsolationForest(forest: IsolationForest, matrix: FeatureMat
   checkWidth(forest, matrix);
   const compiled = compileForest(forest);
   const sums = new Float64Array(matrix.rows);
-  accumulatePathLengths(compiled, matrix.data, matrix.rows, 0, matrix.rows, sums);
+  walkForest(compiled, matrix.data, matrix.rows, 0, matrix.rows, sums);
   return pathLengthsToScores(compiled, sums);
 }
 
@@ -356,7 +287,7 @@ export function meanPathLengths(forest: IsolationForest, matrix: FeatureMatrix):
   checkWidth(forest, matrix);
   const compiled = compileForest(forest);
   const sums = new Float64Array(matrix.rows);
-  accumulatePathLengths(compiled, matrix.data, matrix.rows, 0, matrix.rows, sums);
+  walkForest(compiled, matrix.data, matrix.rows, 0, matrix.rows, sums);
   for (let i = 0; i < sums.length; i++) sums[i] = sums[i]! / compiled.trees;
   return sums;
 }

@@ -12,8 +12,9 @@ import { InputError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import type { Column } from '../core/types.js';
 import { cellKey, classCodes, takeRows, type FeatureMatrix } from './features.js';
-import { accumulateTrees, compileTrees, fitExtraTrees, type CompiledTrees, type ExtraTreesModel, type ExtraTreesOptions } from './extra-trees.js';
+import { compileTrees, fitExtraTrees, type CompiledTrees, type ExtraTreesModel, type ExtraTreesOptions } from './extra-trees.js';
 import { base64ToTyped, typedToBase64 } from './isolation-forest.js';
+import { walkTrees } from './tree-walks.js';
 import { fitLogistic, predictLogisticRows, type LogisticModel } from './logistic.js';
 
 export interface LabelModelOptions {
@@ -202,7 +203,7 @@ export function ensembleRows(
   const n = (end - start) * trees.classes;
   predictLogisticRows(logistic, data, stride, start, end, out);
   const sums = forest.subarray(0, n).fill(0);
-  accumulateTrees(trees, data, stride, start, end, sums);
+  walkTrees(trees, data, stride, start, end, sums);
   for (let i = 0; i < n; i++) out[i] = 0.5 * (out[i]! + sums[i]!);
 }
 

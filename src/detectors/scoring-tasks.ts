@@ -7,7 +7,8 @@ import { InputError } from '../core/errors.js';
 import type { Batch } from '../core/types.js';
 import { compileTrees, type CompiledTrees } from './extra-trees.js';
 import { encodeFeatures, type FeatureEncoder, type FeatureMatrix } from './features.js';
-import { accumulatePathLengths, compileForest, pathLengthsToScores, scoreIsolationForest, type CompiledForest, type IsolationForest } from './isolation-forest.js';
+import { compileForest, pathLengthsToScores, scoreIsolationForest, type CompiledForest, type IsolationForest } from './isolation-forest.js';
+import { walkForest } from './tree-walks.js';
 import { ensembleRows, predictLabelProbabilities, type LabelModel } from './label-model.js';
 import type { LogisticModel } from './logistic.js';
 
@@ -33,7 +34,7 @@ interface LabelTask {
 function forestRows(task: ForestTask, start: number, end: number): void {
   const sums = task.out.subarray(start, end);
   sums.fill(0);
-  accumulatePathLengths(task.compiled, task.data, task.stride, start, end, sums);
+  walkForest(task.compiled, task.data, task.stride, start, end, sums);
   pathLengthsToScores(task.compiled, sums);
 }
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { InputError } from '../../src/core/errors.js';
 import { Random } from '../../src/core/random.js';
 import { encodeFeatures, fitFeatureEncoder, matrixFromRows, type FeatureMatrix } from '../../src/detectors/features.js';
-import { accumulateTrees, compileTrees, fitExtraTrees, predictExtraTrees, type ExtraTreesModel } from '../../src/detectors/extra-trees.js';
+import { compileTrees, fitExtraTrees, predictExtraTrees, type ExtraTreesModel } from '../../src/detectors/extra-trees.js';
+import { walkTrees } from '../../src/detectors/tree-walks.js';
 import { fitLogistic, predictLogistic } from '../../src/detectors/logistic.js';
 import {
   classBalanceShift,
@@ -291,7 +292,7 @@ test('extra trees: the compiled lockstep walk equals walking the stored trees, t
     assert.deepEqual(predictExtraTrees(model, probe), expected);
     // A range of rows (as a scoring thread takes one) gives the same numbers for those rows.
     const part = new Float64Array((1500 - 13) * model.classes);
-    accumulateTrees(compileTrees(model), probe.data, probe.rows, 13, 1500, part);
+    walkTrees(compileTrees(model), probe.data, probe.rows, 13, 1500, part);
     assert.deepEqual(part, expected.subarray(13 * model.classes, 1500 * model.classes));
   }
 });
