@@ -3,8 +3,8 @@
 // shares). Each thread has its own instance; a model is copied into its memory once, when a call
 // brings a model other than the last one, and rows are copied in a block at a time (1,024 rows of
 // every feature, a few hundred kilobytes that stay in cache while every tree walks them).
-// The arithmetic is the typed-array version's, operation for operation (IEEE comparisons, one f64
-// addition per tree in tree order), so the scores are the same to the bit.
+// The arithmetic is that of walking the stored trees node by node (IEEE comparisons, one f64
+// addition per tree, in tree order, into each row's sum), so the scores are the same to the bit.
 import type { CompiledTrees } from './extra-trees.js';
 import type { CompiledForest } from './isolation-forest.js';
 import { brIf, f64Load, f64Store, i32Const, i32Load, loop, op, WasmFunction, wasmModule, type Code } from './wasm.js';
@@ -18,9 +18,9 @@ const lanes = Array.from({ length: LOCKSTEP }, (_, k) => `n${k}`);
 /**
  * walkForest: for each tree, for each row, `depth` steps down a complete binary tree stored as a
  * heap (children of slot n at 2n + 1 and 2n + 2; a row goes left when value < split, so a NaN
- * goes right, as when the tree was grown), then adds
- * the leaf's path length to the row's sum. `feature` holds each slot's byte offset into the
- * row block (feature index * BLOCK_ROWS * 8); `rows` is a multiple of LOCKSTEP.
+ * goes right, as when the tree was grown), then adds the leaf's path length to the row's sum.
+ * `feature` holds each slot's byte offset into the row block (feature index * BLOCK_ROWS * 8);
+ * `rows` is a multiple of LOCKSTEP.
  */
 function forestKernel(): { fn: WasmFunction; body: Code } {
   const fn = new WasmFunction(
