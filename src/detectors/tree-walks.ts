@@ -157,16 +157,34 @@ abstract class Walker<Model> {
 
   /** Takes the model's regions and the row block's from `layout`; returns what copies the model in. */
   protected abstract layOut(model: Model, layout: Layout): (buffer: ArrayBuffer) => void;
+
+  /**
+   * Rows [start, end) of `data` (column-major, `stride` rows a column, `features` columns) block by
+   * block: copied in with the sums `out` holds for them (`width` a row), walked by `walkRows` (a
+   * row count rounded up to whole locksteps), and the sums copied back.
+   */
+  protected walkBlocks(
+    model: Model, features: number, width: number,
+    data: Float64Array, stride: number, start: number, end: number, out: Float64Array,
+    walkRows: (rows: number) => void,
+  ): void {
+    const buffer = this.prepare(model);
+    const blockRows = new Float64Array(buffer, this.blockAt, features * BLOCK_ROWS);
+    const sums = new Float64Array(buffer, this.outAt, BLOCK_ROWS * width);
+    for (let from = start; from < end; from += BLOCK_ROWS) {
+      const to = Math.min(end, from + BLOCK_ROWS);
+      for (let f = 0; f < features; f++) blockRows.set(data.subarray(f * stride + from, f * stride + to), f * BLOCK_ROWS);
+      sums.set(out.subarray((from - start) * width, (to - start) * width));
+      // Rows past `to` up to a whole lockstep hold stale values; their sums are not read back.
+      walkRows(Math.ceil((to - from) / LOCKSTEP) * LOCKSTEP);
+      out.set(sums.subarray(0, (to - from) * width), (from - start) * width);
+    }
+  }
 }
 
 /** Column offsets into the row block: feature index * BLOCK_ROWS * 8 bytes. */
 function blockOffsets(features: Int32Array, target: Int32Array): void {
   for (let i = 0; i < features.length; i++) target[i] = features[i]! * BLOCK_ROWS * 8;
-}
-
-/** Copies rows [from, to) of every column of `data` (column-major, `stride` rows a column) into the block. */
-function copyBlock(blockRows: Float64Array, data: Float64Array, stride: number, features: number, from: number, to: number): void {
-  for (let f = 0; f < features; f++) blockRows.set(data.subarray(f * stride + from, f * stride + to), f * BLOCK_ROWS);
 }
 
 class ForestWalker extends Walker<CompiledForest> {
@@ -189,19 +207,12 @@ class ForestWalker extends Walker<CompiledForest> {
   }
 
   walk(forest: CompiledForest, data: Float64Array, stride: number, start: number, end: number, out: Float64Array): void {
-    const buffer = this.prepare(forest);
-    const blockRows = new Float64Array(buffer, this.blockAt, forest.features * BLOCK_ROWS);
-    const sums = new Float64Array(buffer, this.outAt, BLOCK_ROWS);
     const walkForest = this.instance.exports.walkForest as (...args: number[]) => void;
-    for (let from = start; from < end; from += BLOCK_ROWS) {
-      const to = Math.min(end, from + BLOCK_ROWS);
-      copyBlock(blockRows, data, stride, forest.features, from, to);
-      sums.set(out.subarray(from - start, to - start));
-      // Rows past `to` up to a whole lockstep hold stale values; their sums are not read back.
-      const rows = Math.ceil((to - from) / LOCKSTEP) * LOCKSTEP;
-      walkForest(forest.trees, forest.depth, rows, this.at.feature, this.at.split, this.at.path, this.blockAt, this.outAt);
-      out.set(sums.subarray(0, to - from), from - start);
-    }
+    this.walkBlocks(forest, forest.features, 1, data, stride, start, end, out, (rows) => {
+      // Read once the model is in: loading it may have moved it.
+      const { feature, split, path } = this.at;
+      walkForest(forest.trees, forest.depth, rows, feature, split, path, this.blockAt, this.outAt);
+    });
   }
 }
 
@@ -230,20 +241,12 @@ class TreesWalker extends Walker<CompiledTrees> {
   }
 
   walk(trees: CompiledTrees, data: Float64Array, stride: number, start: number, end: number, out: Float64Array): void {
-    const buffer = this.prepare(trees);
-    const K = trees.classes;
-    const blockRows = new Float64Array(buffer, this.blockAt, trees.features * BLOCK_ROWS);
-    const sums = new Float64Array(buffer, this.outAt, BLOCK_ROWS * K);
     const walkTrees = this.instance.exports.walkTrees as (...args: number[]) => void;
-    const { roots, right, offset, split, leaf } = this.at;
-    for (let from = start; from < end; from += BLOCK_ROWS) {
-      const to = Math.min(end, from + BLOCK_ROWS);
-      copyBlock(blockRows, data, stride, trees.features, from, to);
-      sums.set(out.subarray((from - start) * K, (to - start) * K));
-      const rows = Math.ceil((to - from) / LOCKSTEP) * LOCKSTEP;
-      walkTrees(trees.trees, K, rows, roots, right, offset, split, leaf, this.blockAt, this.outAt);
-      out.set(sums.subarray(0, (to - from) * K), (from - start) * K);
-    }
+    this.walkBlocks(trees, trees.features, trees.classes, data, stride, start, end, out, (rows) => {
+      // Read once the model is in: loading it may have moved it.
+      const { roots, right, offset, split, leaf } = this.at;
+      walkTrees(trees.trees, trees.classes, rows, roots, right, offset, split, leaf, this.blockAt, this.outAt);
+    });
   }
 }
 
