@@ -15,46 +15,57 @@ const BLOCK_ROWS = 1024;
 const LOCKSTEP = 8;
 const lanes = Array.from({ length: LOCKSTEP }, (_, k) => `n${k}`);
 
+// Both kernels walk nodes laid out as 16-byte records, so that a step reads one record (one cache
+// line) and a lane holds its node's address: no index arithmetic between a node and its fields.
+/** Record fields: the split value (a leaf's path length, in the forest), and the feature's offset into the row block. */
+const SPLIT = 0;
+const FEATURE = 8;
+/** Extra trees only: the address of the right child's record (the left one is just before it). */
+const RIGHT = 12;
+const RECORD_BYTES = 16;
+
+/** The row value a lane's node splits on, for lane k of the rows at `rowAt`. */
+const rowValue = (fn: WasmFunction, lane: string, k: number): Code => [
+  ...fn.get('rowAt'), ...fn.get(lane), ...i32Load(FEATURE), ...op.i32Add, ...f64Load(k * 8),
+];
+
+/** `value < split ? 16 : 0`: the step back from the right child's record to the left one's. */
+const leftward = (fn: WasmFunction, lane: string, k: number): Code => [
+  ...rowValue(fn, lane, k), ...fn.get(lane), ...f64Load(SPLIT), ...op.f64Lt, ...i32Const(4), ...op.i32Shl,
+];
+
 /**
  * walkForest: for each tree, for each row, `depth` steps down a complete binary tree stored as a
- * heap (children of slot n at 2n + 1 and 2n + 2; a row goes left when value < split, so a NaN
- * goes right, as when the tree was grown), then adds the leaf's path length to the row's sum.
- * `feature` holds each slot's byte offset into the row block (feature index * BLOCK_ROWS * 8);
- * `rows` is a multiple of LOCKSTEP.
+ * heap of records (children of slot n at 2n + 1 and 2n + 2; a row goes left when value < split, so
+ * a NaN goes right, as when the tree was grown), then adds the path length held by the leaf slot
+ * it ends on to the row's sum. Tree t's heap starts at `heaps + t * heapBytes`; `rows` is a
+ * multiple of LOCKSTEP.
  */
 function forestKernel(): { fn: WasmFunction; body: Code } {
   const fn = new WasmFunction(
     'walkForest',
-    ['trees', 'depth', 'rows', 'feature', 'split', 'path', 'data', 'out'],
-    ['t', 'r', 'd', 'internal', 'featureAt', 'splitAt', 'pathAt', 'rowAt', 'outAt', ...lanes],
+    ['trees', 'depth', 'rows', 'heaps', 'heapBytes', 'data', 'out'],
+    ['t', 'r', 'd', 'root', 'bias', 'rowAt', 'outAt', ...lanes],
   );
   const { get, set } = fn;
-  const scaled = (local: string, shift: number): Code => [...get(local), ...i32Const(shift), ...op.i32Shl];
+  // Slot n's record is at root + 16n; its children's, at root + 16(2n + 2) - (16 if left):
+  // from the lane's address, 2 * lane + (32 - root) - leftward.
   const step = (lane: string, k: number): Code => [
-    ...scaled(lane, 1), ...i32Const(2), ...op.i32Add,
-    ...get('rowAt'), ...get('featureAt'), ...scaled(lane, 2), ...op.i32Add, ...i32Load(), ...op.i32Add, ...f64Load(k * 8),
-    ...get('splitAt'), ...scaled(lane, 3), ...op.i32Add, ...f64Load(),
-    ...op.f64Lt, ...op.i32Sub, ...set(lane),
+    ...get(lane), ...get(lane), ...op.i32Add, ...get('bias'), ...op.i32Add,
+    ...leftward(fn, lane, k), ...op.i32Sub, ...set(lane),
   ];
   const addLeaf = (lane: string, k: number): Code => [
-    ...get('outAt'), ...get('outAt'), ...f64Load(k * 8),
-    ...get('pathAt'), ...scaled(lane, 3), ...op.i32Add, ...f64Load(),
-    ...op.f64Add, ...f64Store(k * 8),
+    ...get('outAt'), ...get('outAt'), ...f64Load(k * 8), ...get(lane), ...f64Load(SPLIT), ...op.f64Add, ...f64Store(k * 8),
   ];
   const body: Code[] = [
-    i32Const(1), get('depth'), op.i32Shl, i32Const(1), op.i32Sub, set('internal'),
     fn.forUp('t', get('trees'), 1,
-      [...get('feature'), ...get('t'), ...get('internal'), ...op.i32Mul, ...i32Const(2), ...op.i32Shl, ...op.i32Add, ...set('featureAt')],
-      [...get('split'), ...get('t'), ...get('internal'), ...op.i32Mul, ...i32Const(3), ...op.i32Shl, ...op.i32Add, ...set('splitAt')],
-      // Tree t's leaves start at path + t * (internal + 1) * 8; a walk ends on slot n >= internal.
-      // (i32 arithmetic wraps, so the base may dip below zero before n is added back.)
-      [...get('path'), ...get('t'), ...get('internal'), ...i32Const(1), ...op.i32Add, ...op.i32Mul, ...get('internal'), ...op.i32Sub,
-        ...i32Const(3), ...op.i32Shl, ...op.i32Add, ...set('pathAt')],
+      [...get('heaps'), ...get('t'), ...get('heapBytes'), ...op.i32Mul, ...op.i32Add, ...set('root')],
+      [...i32Const(2 * RECORD_BYTES), ...get('root'), ...op.i32Sub, ...set('bias')],
       fn.forUp('r', get('rows'), LOCKSTEP,
-        [...get('data'), ...scaled('r', 3), ...op.i32Add, ...set('rowAt')],
-        lanes.flatMap((lane) => [...i32Const(0), ...set(lane)]),
+        [...get('data'), ...get('r'), ...i32Const(3), ...op.i32Shl, ...op.i32Add, ...set('rowAt')],
+        lanes.flatMap((lane) => [...get('root'), ...set(lane)]),
         fn.forUp('d', get('depth'), 1, lanes.flatMap(step)),
-        [...get('out'), ...scaled('r', 3), ...op.i32Add, ...set('outAt')],
+        [...get('out'), ...get('r'), ...i32Const(3), ...op.i32Shl, ...op.i32Add, ...set('outAt')],
         lanes.flatMap(addLeaf),
       ),
     ),
@@ -63,49 +74,48 @@ function forestKernel(): { fn: WasmFunction; body: Code } {
 }
 
 /**
- * walkTrees: for each tree, for each row, steps from the root until it stays put (a leaf's split
- * is NaN and its right child itself, so `value < NaN` never moves it), going to `right[n] - 1`
- * when value < split and to `right[n]` otherwise, then adds the leaf's `classes` shares to the
- * row's. `offset` holds each node's byte offset into the row block; `rows` is a multiple of
- * LOCKSTEP.
+ * walkTrees: for each tree, for each row, steps from the root (its record's address in `roots`)
+ * to the right child's record, or the one before it when value < split, until a step moves no
+ * lane: a leaf's split is NaN (`value < NaN` is false) and its right child is itself. Then adds
+ * the leaf's `classes` shares (at `leaves` + its record number * classes * 8) to the row's.
+ * `rows` is a multiple of LOCKSTEP.
  */
 function treesKernel(): { fn: WasmFunction; body: Code } {
   const fn = new WasmFunction(
     'walkTrees',
-    ['trees', 'classes', 'rows', 'roots', 'right', 'offset', 'split', 'leaf', 'data', 'out'],
-    ['t', 'r', 'j', 'root', 'rowAt', 'moved', 'changed', 'rowOut', 'leafAt', 'cell', ...lanes],
+    ['trees', 'classes', 'rows', 'roots', 'nodes', 'leaves', 'data', 'out'],
+    ['t', 'r', 'j', 'root', 'rowAt', 'before', 'rowOut', 'leafAt', 'cell', ...lanes],
   );
   const { get, set, tee } = fn;
-  const scaled = (local: string, shift: number): Code => [...get(local), ...i32Const(shift), ...op.i32Shl];
   const step = (lane: string, k: number): Code => [
-    ...get('right'), ...scaled(lane, 2), ...op.i32Add, ...i32Load(),
-    ...get('rowAt'), ...get('offset'), ...scaled(lane, 2), ...op.i32Add, ...i32Load(), ...op.i32Add, ...f64Load(k * 8),
-    ...get('split'), ...scaled(lane, 3), ...op.i32Add, ...f64Load(),
-    ...op.f64Lt, ...op.i32Sub, ...tee('moved'),
-    ...get(lane), ...op.i32Xor, ...get('changed'), ...op.i32Or, ...set('changed'),
-    ...get('moved'), ...set(lane),
+    ...get(lane), ...i32Load(RIGHT), ...leftward(fn, lane, k), ...op.i32Sub, ...set(lane),
   ];
-  // out[(r + k) * classes + j] += leaf[n * classes + j] for every class j.
+  // Children come after their parent, so a lane's address never decreases: the sum of the lanes'
+  // addresses stays put exactly when no lane moved.
+  const laneSum: Code = [...get(lanes[0]!), ...lanes.slice(1).flatMap((lane) => [...get(lane), ...op.i32Add])];
+  // out[(r + k) * classes + j] += leaf shares[j] for every class j.
   const addLeaf = (lane: string, k: number): Code => [
     ...get('r'), ...i32Const(k), ...op.i32Add, ...get('classes'), ...op.i32Mul, ...i32Const(3), ...op.i32Shl, ...get('out'), ...op.i32Add, ...set('rowOut'),
-    ...get(lane), ...get('classes'), ...op.i32Mul, ...i32Const(3), ...op.i32Shl, ...get('leaf'), ...op.i32Add, ...set('leafAt'),
+    ...get(lane), ...get('nodes'), ...op.i32Sub, ...i32Const(4), ...op.i32ShrU, ...get('classes'), ...op.i32Mul, ...i32Const(3), ...op.i32Shl,
+    ...get('leaves'), ...op.i32Add, ...set('leafAt'),
     ...fn.forUp('j', get('classes'), 1, [
-      ...get('rowOut'), ...scaled('j', 3), ...op.i32Add, ...tee('cell'),
+      ...get('rowOut'), ...get('j'), ...i32Const(3), ...op.i32Shl, ...op.i32Add, ...tee('cell'),
       ...get('cell'), ...f64Load(),
-      ...get('leafAt'), ...scaled('j', 3), ...op.i32Add, ...f64Load(),
+      ...get('leafAt'), ...get('j'), ...i32Const(3), ...op.i32Shl, ...op.i32Add, ...f64Load(),
       ...op.f64Add, ...f64Store(),
     ]),
   ];
   const body: Code[] = [
     fn.forUp('t', get('trees'), 1,
-      [...get('roots'), ...scaled('t', 2), ...op.i32Add, ...i32Load(), ...set('root')],
+      [...get('roots'), ...get('t'), ...i32Const(2), ...op.i32Shl, ...op.i32Add, ...i32Load(), ...set('root')],
       fn.forUp('r', get('rows'), LOCKSTEP,
-        [...get('data'), ...scaled('r', 3), ...op.i32Add, ...set('rowAt')],
+        [...get('data'), ...get('r'), ...i32Const(3), ...op.i32Shl, ...op.i32Add, ...set('rowAt')],
         lanes.flatMap((lane) => [...get('root'), ...set(lane)]),
+        // Two steps a turn, and only the second one's movement is looked at: once a step moves
+        // no lane, every lane is on a leaf, and the turn costs at most one step more.
         loop(
-          i32Const(0), set('changed'),
-          lanes.flatMap(step),
-          get('changed'), brIf(0),
+          lanes.flatMap(step), laneSum, set('before'),
+          lanes.flatMap(step), laneSum, get('before'), op.i32Ne, brIf(0),
         ),
         lanes.flatMap(addLeaf),
       ),
@@ -182,27 +192,35 @@ abstract class Walker<Model> {
   }
 }
 
-/** Column offsets into the row block: feature index * BLOCK_ROWS * 8 bytes. */
-function blockOffsets(features: Int32Array, target: Int32Array): void {
-  for (let i = 0; i < features.length; i++) target[i] = features[i]! * BLOCK_ROWS * 8;
+/** A column's offset into the row block: feature index * BLOCK_ROWS * 8 bytes. */
+const blockOffset = (feature: number): number => feature * BLOCK_ROWS * 8;
+
+/** Views of a region of records: record i's split at f64 index 2i, its int32 fields at 4i + 2 and 4i + 3. */
+function records(buffer: ArrayBuffer, at: number, count: number): { f64: Float64Array; i32: Int32Array } {
+  return { f64: new Float64Array(buffer, at, count * 2), i32: new Int32Array(buffer, at, count * 4) };
 }
 
 class ForestWalker extends Walker<CompiledForest> {
-  private at = { feature: 0, split: 0, path: 0 };
+  private at = { heaps: 0, heapBytes: 0 };
 
   protected layOut(forest: CompiledForest, layout: Layout): (buffer: ArrayBuffer) => void {
-    const at = {
-      feature: layout.take(forest.heapFeature.length * 4),
-      split: layout.take(forest.heapSplit.length * 8),
-      path: layout.take(forest.heapPath.length * 8),
-    };
+    const internal = (1 << forest.depth) - 1;
+    const slots = 2 * internal + 1;
+    const at = { heaps: layout.take(forest.trees * slots * RECORD_BYTES), heapBytes: slots * RECORD_BYTES };
     this.blockAt = layout.take(forest.features * BLOCK_ROWS * 8);
     this.outAt = layout.take(BLOCK_ROWS * 8);
     this.at = at;
     return (buffer) => {
-      blockOffsets(forest.heapFeature, new Int32Array(buffer, at.feature, forest.heapFeature.length));
-      new Float64Array(buffer, at.split, forest.heapSplit.length).set(forest.heapSplit);
-      new Float64Array(buffer, at.path, forest.heapPath.length).set(forest.heapPath);
+      const { f64, i32 } = records(buffer, at.heaps, forest.trees * slots);
+      for (let t = 0; t < forest.trees; t++) {
+        for (let n = 0; n < internal; n++) {
+          const record = t * slots + n;
+          f64[2 * record] = forest.heapSplit[t * internal + n]!;
+          i32[4 * record + 2] = blockOffset(forest.heapFeature[t * internal + n]!);
+        }
+        // A leaf slot holds its path length where an internal slot holds its split.
+        for (let n = internal; n < slots; n++) f64[2 * (t * slots + n)] = forest.heapPath[t * (internal + 1) + n - internal]!;
+      }
     };
   }
 
@@ -210,33 +228,36 @@ class ForestWalker extends Walker<CompiledForest> {
     const walkForest = this.instance.exports.walkForest as (...args: number[]) => void;
     this.walkBlocks(forest, forest.features, 1, data, stride, start, end, out, (rows) => {
       // Read once the model is in: loading it may have moved it.
-      const { feature, split, path } = this.at;
-      walkForest(forest.trees, forest.depth, rows, feature, split, path, this.blockAt, this.outAt);
+      const { heaps, heapBytes } = this.at;
+      walkForest(forest.trees, forest.depth, rows, heaps, heapBytes, this.blockAt, this.outAt);
     });
   }
 }
 
 class TreesWalker extends Walker<CompiledTrees> {
-  private at = { roots: 0, right: 0, offset: 0, split: 0, leaf: 0 };
+  private at = { roots: 0, nodes: 0, leaves: 0 };
 
   protected layOut(trees: CompiledTrees, layout: Layout): (buffer: ArrayBuffer) => void {
     const nodes = trees.right.length;
     const at = {
       roots: layout.take(trees.trees * 4),
-      right: layout.take(nodes * 4),
-      offset: layout.take(nodes * 4),
-      split: layout.take(nodes * 8),
-      leaf: layout.take(nodes * trees.classes * 8),
+      nodes: layout.take(nodes * RECORD_BYTES),
+      leaves: layout.take(nodes * trees.classes * 8),
     };
     this.blockAt = layout.take(trees.features * BLOCK_ROWS * 8);
     this.outAt = layout.take(BLOCK_ROWS * trees.classes * 8);
     this.at = at;
     return (buffer) => {
-      new Int32Array(buffer, at.roots, trees.trees).set(trees.roots);
-      new Int32Array(buffer, at.right, nodes).set(trees.right);
-      blockOffsets(trees.feature, new Int32Array(buffer, at.offset, nodes));
-      new Float64Array(buffer, at.split, nodes).set(trees.split);
-      new Float64Array(buffer, at.leaf, nodes * trees.classes).set(trees.leafValue);
+      const address = (node: number) => at.nodes + node * RECORD_BYTES;
+      const roots = new Int32Array(buffer, at.roots, trees.trees);
+      for (let t = 0; t < trees.trees; t++) roots[t] = address(trees.roots[t]!);
+      const { f64, i32 } = records(buffer, at.nodes, nodes);
+      for (let n = 0; n < nodes; n++) {
+        f64[2 * n] = trees.split[n]!;
+        i32[4 * n + 2] = blockOffset(trees.feature[n]!);
+        i32[4 * n + 3] = address(trees.right[n]!);
+      }
+      new Float64Array(buffer, at.leaves, nodes * trees.classes).set(trees.leafValue);
     };
   }
 
@@ -244,8 +265,8 @@ class TreesWalker extends Walker<CompiledTrees> {
     const walkTrees = this.instance.exports.walkTrees as (...args: number[]) => void;
     this.walkBlocks(trees, trees.features, trees.classes, data, stride, start, end, out, (rows) => {
       // Read once the model is in: loading it may have moved it.
-      const { roots, right, offset, split, leaf } = this.at;
-      walkTrees(trees.trees, trees.classes, rows, roots, right, offset, split, leaf, this.blockAt, this.outAt);
+      const { roots, nodes, leaves } = this.at;
+      walkTrees(trees.trees, trees.classes, rows, roots, nodes, leaves, this.blockAt, this.outAt);
     });
   }
 }
