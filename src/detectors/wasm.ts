@@ -53,8 +53,10 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32And: [0x71],
   i32Shl: [0x74],
   i32ShrU: [0x76],
+  i32Eqz: [0x45],
   i32Ne: [0x47],
   i32LtU: [0x49],
   i32GeU: [0x4f],
@@ -68,6 +70,7 @@ export const i32Load = (offset = 0): Code => [0x28, 2, ...unsignedLeb(offset)];
 export const f64Load = (offset = 0): Code => [0x2b, 3, ...unsignedLeb(offset)];
 /** Stores the value on top of the stack at the address below it plus a constant byte offset. */
 export const f64Store = (offset = 0): Code => [0x39, 3, ...unsignedLeb(offset)];
+export const i32Store = (offset = 0): Code => [0x36, 2, ...unsignedLeb(offset)];
 
 /** A loop: `br_if 0` inside it jumps back to its start, `br_if 1` leaves an enclosing block. */
 export const loop = (...body: Code[]): Code => [0x03, BLOCK_EMPTY, ...body.flat(), 0x0b];
