@@ -24,20 +24,14 @@ const FEATURE = 8;
 const RIGHT = 12;
 const RECORD_BYTES = 16;
 
-/** The row value a lane's node splits on, for lane k of the rows at `rowAt`. */
-const rowValue = (fn: WasmFunction, lane: string, k: number): Code => [
-  ...fn.get('rowAt'), ...fn.get(lane), ...i32Load(FEATURE), ...op.i32Add, ...f64Load(k * 8),
+/** The value a lane's node splits on, of the row whose first value is at the address in `row` (+ `offset`). */
+const rowValue = (fn: WasmFunction, lane: string, row: string, offset: number): Code => [
+  ...fn.get(row), ...fn.get(lane), ...i32Load(FEATURE), ...op.i32Add, ...f64Load(offset),
 ];
 
 /** `value < split ? 16 : 0`: the step back from the right child's record to the left one's. */
-const leftward = (fn: WasmFunction, lane: string, k: number): Code => [
-  ...rowValue(fn, lane, k), ...fn.get(lane), ...f64Load(SPLIT), ...op.f64Lt, ...i32Const(4), ...op.i32Shl,
-];
-
-/** leftward for a lane with a row of its own: `row` holds the address of that row's first value. */
-const leftwardAt = (fn: WasmFunction, lane: string, row: string): Code => [
-  ...fn.get(row), ...fn.get(lane), ...i32Load(FEATURE), ...op.i32Add, ...f64Load(),
-  ...fn.get(lane), ...f64Load(SPLIT), ...op.f64Lt, ...i32Const(4), ...op.i32Shl,
+const leftward = (fn: WasmFunction, lane: string, value: Code): Code => [
+  ...value, ...fn.get(lane), ...f64Load(SPLIT), ...op.f64Lt, ...i32Const(4), ...op.i32Shl,
 ];
 
 /**
@@ -58,7 +52,7 @@ function forestKernel(): { fn: WasmFunction; body: Code } {
   // from the lane's address, 2 * lane + (32 - root) - leftward.
   const step = (lane: string, k: number): Code => [
     ...get(lane), ...get(lane), ...op.i32Add, ...get('bias'), ...op.i32Add,
-    ...leftward(fn, lane, k), ...op.i32Sub, ...set(lane),
+    ...leftward(fn, lane, rowValue(fn, lane, 'rowAt', k * 8)), ...op.i32Sub, ...set(lane),
   ];
   const addLeaf = (lane: string, k: number): Code => [
     ...get('outAt'), ...get('outAt'), ...f64Load(k * 8), ...get(lane), ...f64Load(SPLIT), ...op.f64Add, ...f64Store(k * 8),
@@ -101,9 +95,9 @@ function treesKernel(): { fn: WasmFunction; body: Code } {
   );
   const { get, set, tee } = fn;
   const at = (base: string, index: Code): Code => [...get(base), ...index, ...i32Const(2), ...op.i32Shl, ...op.i32Add];
-  // Lane k of the rows at `rowAt` (first pass) or of the row at its own address (second pass).
-  const sharedRow = (lane: string, k: number): Code => leftward(fn, lane, k);
-  const ownRow = (lane: string, k: number): Code => leftwardAt(fn, lane, rowAddresses[k]!);
+  // Lane k walks row k of the eight at `rowAt` (first pass) or a row of its own (second pass).
+  const sharedRow = (lane: string, k: number): Code => leftward(fn, lane, rowValue(fn, lane, 'rowAt', k * 8));
+  const ownRow = (lane: string, k: number): Code => leftward(fn, lane, rowValue(fn, lane, rowAddresses[k]!, 0));
   const step = (toLeft: (lane: string, k: number) => Code) => (lane: string, k: number): Code => [
     ...get(lane), ...i32Load(RIGHT), ...toLeft(lane, k), ...op.i32Sub, ...set(lane),
   ];
