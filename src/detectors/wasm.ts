@@ -58,7 +58,6 @@ export const op = {
   i32ShrU: [0x76],
   i32Eqz: [0x45],
   i32Ne: [0x47],
-  i32LtU: [0x49],
   i32GeU: [0x4f],
   f64Lt: [0x63],
   f64Add: [0xa0],
