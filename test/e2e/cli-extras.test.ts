@@ -1,12 +1,12 @@
-// The progress line, the log switch, and the example-data generator.
+// The progress line, the log switch, the packages a command loads, and the example-data generator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { createProgress } from '../../src/cli/progress.js';
-import { ROOT, runCli, tempDir } from '../helpers.js';
+import { CLI, ROOT, runCli, tempDir } from '../helpers.js';
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   const stream = new Writable({
@@ -45,6 +45,41 @@ test('--log-level info writes pino JSON lines on stderr; an unknown level is a u
   const bad = await runCli([...args, '--log-level', 'loud']);
   assert.equal(bad.code, 3);
   assert.match(bad.stderr, /unknown log level 'loud'/);
+});
+
+test('a command loads only the heavy packages it uses', async () => {
+  const dir = await tempDir();
+  // Every package an import or a require reaches is named on stderr, one line each: a module
+  // hook sees imports, a wrapped resolver sees requires (DuckDB is required, not imported).
+  const named = String.raw`const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(String(url)); if (m) process.stderr.write('package ' + m[1] + '\n');`;
+  writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  const url = resolved.url; ${named}
+  return resolved;
+}
+`);
+  writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+  writeFileSync(join(dir, 'requires.cjs'), `const Module = require('node:module');
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (...args) {
+  const url = resolveFilename.apply(this, args); ${named}
+  return url;
+};
+`);
+  const heavy = ['apache-arrow', '@duckdb/node-api', 'bullmq', 'ioredis'];
+  const scanCsv = ['scan', join(ROOT, 'datasets/credit/incoming.csv'), '--contract', join(ROOT, 'schemas/credit.contract.json'), '--no-audit', '--checks', 'schema,range'];
+  const cases: { args: string[]; loads: string[] }[] = [
+    { args: ['--help'], loads: [] },
+    { args: ['scan', '--help'], loads: [] },
+    { args: [...scanCsv, '--out', join(dir, 'csv')], loads: ['@duckdb/node-api'] },
+    { args: [...scanCsv, '--out', join(dir, 'arrow'), '--format', 'arrow'], loads: ['apache-arrow', '@duckdb/node-api'] },
+  ];
+  for (const { args, loads } of cases) {
+    const run = spawnSync(process.execPath, ['--require', join(dir, 'requires.cjs'), '--import', join(dir, 'register.mjs'), CLI, ...args], { encoding: 'utf8' });
+    assert.ok(run.status !== null && run.status < 3, `${args.join(' ')}: ${run.stderr}`);
+    const loaded = new Set([...run.stderr.matchAll(/^package (\S+)$/gm)].map((m) => m[1]!));
+    assert.deepEqual(heavy.filter((name) => loaded.has(name)), loads, args.join(' '));
+  }
 });
 
 test('the example data generator is deterministic for a seed', async () => {

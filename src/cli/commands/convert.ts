@@ -1,5 +1,4 @@
 import { parseFormat } from '../../io/formats.js';
-import { convert } from '../../pipeline/convert.js';
 import { stringOption, type Command } from '../command.js';
 
 export const convertCommand: Command = {
@@ -13,6 +12,8 @@ export const convertCommand: Command = {
   details: 'Formats follow the extensions: .parquet, .arrow/.feather (IPC file), .arrows (IPC stream), .csv, .jsonl/.ndjson.',
   async run([input, output], values, { stdout }) {
     const format = stringOption(values, 'format');
+    // Loaded here, not with the command list: it loads DuckDB, which other commands may not need.
+    const { convert } = await import('../../pipeline/convert.js');
     const result = await convert(input!, output!, format ? parseFormat(format) : undefined);
     stdout.write(`wrote ${output} (${result.rows} rows, ${result.from} -> ${result.to})\n`);
     return 0;

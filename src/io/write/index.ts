@@ -1,6 +1,5 @@
 // Opens the writer for an output format.
 import type { Format } from '../formats.js';
-import { openArrowWriter } from './arrow.js';
 import { openCsvWriter } from './csv.js';
 import { openJsonlWriter } from './jsonl.js';
 import { openParquetWriter } from './parquet.js';
@@ -13,8 +12,9 @@ export async function openWriter(path: string, format: Format, columns: readonly
   switch (format) {
     case 'csv': return openCsvWriter(path, columns);
     case 'jsonl': return openJsonlWriter(path, columns);
-    case 'arrow': return openArrowWriter(path, columns, false);
-    case 'arrows': return openArrowWriter(path, columns, true);
+    // apache-arrow takes about 100 ms to load: only a scan that writes Arrow loads it.
+    case 'arrow': return (await import('./arrow.js')).openArrowWriter(path, columns, false);
+    case 'arrows': return (await import('./arrow.js')).openArrowWriter(path, columns, true);
     case 'parquet': return openParquetWriter(path, columns);
   }
 }
