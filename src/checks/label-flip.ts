@@ -1,6 +1,8 @@
 // label_flip: rows whose label the label model, fitted on the trusted sample, finds implausible
 // by the confident-learning rule (another class k with p_k >= t_k and p_k > p_given). Thresholds
 // are each batch's own per-class means, pulled toward the fitted ones (see batchThresholds).
+// When the model was fitted on the scanned input itself, the rows it was fitted on are judged by
+// their out-of-fold probabilities, as every other row is judged by a model that never saw it.
 // At the end, the class balance of the scan is compared with the trusted sample's.
 import { defineCheck, type CheckContext, type RowFlags } from '../core/check.js';
 import type { Batch, DatasetFinding } from '../core/types.js';
@@ -11,6 +13,7 @@ import {
   countLabels,
   encodeLabels,
   findLabelIssues,
+  useOutOfFold,
   type LabelModel,
 } from '../detectors/label-model.js';
 import { BatchScorer } from '../detectors/scoring-tasks.js';
@@ -31,6 +34,8 @@ interface LabelFlipState {
   readonly scored: number;
   /** Rows by label quality (p of the given label), in equal bins over [0, 1]. */
   readonly histogram: Float64Array;
+  /** Rows judged by their out-of-fold probabilities (the model was fitted on them). */
+  readonly outOfFold: number;
 }
 
 interface Ready {
@@ -64,7 +69,7 @@ export const labelFlipCheck = defineCheck({
     if ('problem' in ready) {
       return {
         run() {},
-        state: (): LabelFlipState => ({ rows: 0, flagged: 0, counts: new Float64Array(0), qualitySum: 0, scored: 0, histogram: new Float64Array(HISTOGRAM_BINS) }),
+        state: (): LabelFlipState => ({ rows: 0, flagged: 0, counts: new Float64Array(0), qualitySum: 0, scored: 0, histogram: new Float64Array(HISTOGRAM_BINS), outOfFold: 0 }),
       };
     }
     const K = ready.model.classes.length;
@@ -74,9 +79,13 @@ export const labelFlipCheck = defineCheck({
     let flagged = 0;
     let qualitySum = 0;
     let scored = 0;
+    let outOfFold = 0;
     const scorer = new BatchScorer(context.threads);
+    // Out-of-fold probabilities count only on the input the model was fitted on.
+    const fittedRows = context.modelFittedOnInput ? ready.model.outOfFold : undefined;
     // The batch's share of the state, once its probabilities are known.
     const fold = (batch: Batch, flags: RowFlags, reason: number, codes: Int32Array, probabilities: Float64Array): void => {
+      if (fittedRows !== undefined) outOfFold += useOutOfFold(probabilities, batch.rowOffset, batch.rowCount, fittedRows);
       const thresholds = batchThresholds(probabilities, codes, ready.model.thresholds, ready.settings.priorRows);
       const issues = findLabelIssues(probabilities, codes, thresholds);
       addToHistogram(histogram, issues.quality);
@@ -102,7 +111,7 @@ export const labelFlipCheck = defineCheck({
         countLabels(codes, labelColumn, counts);
         return scorer.labels(ready.model, ready.bundle.encoder, batch, (probabilities) => fold(batch, flags, reason, codes, probabilities));
       },
-      state: (): LabelFlipState => ({ rows, flagged, counts, qualitySum, scored, histogram }),
+      state: (): LabelFlipState => ({ rows, flagged, counts, qualitySum, scored, histogram, outOfFold }),
     };
   },
   finish(states, context) {
@@ -135,6 +144,8 @@ export const labelFlipCheck = defineCheck({
         flagged,
         share: rows > 0 ? flagged / rows : 0,
         meanLabelQuality: scored > 0 ? qualitySum / scored : null,
+        // Rows of the input the model was fitted on, judged by out-of-fold probabilities.
+        outOfFoldRows: parts.reduce((sum, p) => sum + (p.outOfFold ?? 0), 0),
         labelQualityHistogram: histogramSummary(parts.map((p) => p.histogram)),
         thresholds: Object.fromEntries(ready.model.classes.map((c, k) => [c, ready.model.thresholds[k]])),
         classBalance: shift,

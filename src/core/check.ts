@@ -49,6 +49,11 @@ export interface CheckContext {
   /** The fitted model bundle, for detectors. */
   readonly model?: unknown;
   /**
+   * The model was fitted on a sample of this very input (no baseline, no saved model): rows of
+   * that sample have out-of-fold scores in it, which stand in for the model's own.
+   */
+  readonly modelFittedOnInput?: boolean;
+  /**
    * The runner sees one row range of a scan split across workers: its state() must carry what
    * finish() needs to fold the ranges (a duplicate check keeps which row held each hash).
    */

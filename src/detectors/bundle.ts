@@ -17,7 +17,7 @@ import {
   thresholdFromQuantile,
   type IsolationForest,
 } from './isolation-forest.js';
-import { encodeLabels, fitLabelModel, labelModelFromJson, labelModelToJson, type LabelModel } from './label-model.js';
+import { encodeLabels, fitLabelModel, labelModelFromJson, labelModelToJson, type LabelModel, type RowProbabilities } from './label-model.js';
 import { detectorSettings, featureColumnNames, type DetectorSettings } from './settings.js';
 import { fitTriggerBaseline, triggerBaselineFromJson, type TriggerBaseline } from './triggers.js';
 
@@ -60,6 +60,11 @@ export interface FitOptions {
   readonly createdAt?: Date | string;
   /** sha256 of the contract file as loaded; default: sha256 of the contract's canonical JSON. */
   readonly contractSha256?: string;
+  /**
+   * The input row of each sample row, when the sample comes from the dataset about to be
+   * scanned: the label model then keeps its out-of-fold probabilities by input row.
+   */
+  readonly sampleInputRows?: ArrayLike<number>;
 }
 
 /** JSON with object keys sorted, for hashing a contract that came without its file. */
@@ -85,6 +90,17 @@ function sampleRows(n: number, limit: number, seed: number): number[] {
 
 function subset(matrix: FeatureMatrix, rows: number[]): FeatureMatrix {
   return rows.length === matrix.rows ? matrix : takeRows(matrix, rows);
+}
+
+/**
+ * The out-of-fold probabilities of the label model's fitting rows (`fitRows`, sample rows, in
+ * the order fitLabelModel saw them), keyed by input row; unlabelled rows have none.
+ */
+function outOfFoldByInputRow(outOfFold: Float64Array, fitRows: readonly number[], codes: Int32Array, inputRows: ArrayLike<number>, K: number): RowProbabilities {
+  const kept = fitRows.map((row, i) => ({ row, i })).filter(({ row }) => codes[row]! >= 0);
+  const probabilities = new Float64Array(kept.length * K);
+  kept.forEach(({ i }, k) => probabilities.set(outOfFold.subarray(i * K, (i + 1) * K), k * K));
+  return { rows: Float64Array.from(kept, ({ row }) => inputRows[row]!), probabilities };
 }
 
 /** Fits every detector on a trusted sample. Detectors that cannot run are listed in `skipped`. */
@@ -140,6 +156,9 @@ export function fitModel(sample: Batch, contract: Contract, options: FitOptions)
         trees: { trees: settings.labelFlip.trees, minLeaf: settings.labelFlip.minLeaf },
       });
       labelModel = fit.model;
+      if (labelModel !== null && options.sampleInputRows !== undefined) {
+        labelModel = { ...labelModel, outOfFold: outOfFoldByInputRow(fit.outOfFold, rows, codes, options.sampleInputRows, classes.length) };
+      }
       if (fit.skipped !== null) skipped.label_flip = fit.skipped;
     }
     const distinct = new Set(codes.filter((c) => c >= 0)).size;

@@ -40,6 +40,20 @@ export interface LabelModel {
   readonly seed: number;
   readonly logistic: LogisticModel;
   readonly trees: ExtraTreesModel;
+  /** Only when fitted on the scanned input itself (see RowProbabilities). */
+  readonly outOfFold?: RowProbabilities;
+}
+
+/**
+ * Out-of-fold class probabilities of the rows a label model was fitted on, by input row. When
+ * a scan fits on its own input, these rows would otherwise be judged by a model that saw their
+ * labels, and a flipped label it has learnt looks right; their out-of-fold probabilities are used instead.
+ */
+export interface RowProbabilities {
+  /** Input rows (0-based), ascending. */
+  readonly rows: Float64Array;
+  /** rows x classes, row-major. */
+  readonly probabilities: Float64Array;
 }
 
 export interface LabelModelFit {
@@ -150,6 +164,28 @@ export function findLabelIssues(probabilities: Float64Array, codes: Int32Array, 
     }
   }
   return { suspects: Int32Array.from(suspects), quality, suggested };
+}
+
+/**
+ * Replaces the probabilities of a batch's rows (input rows rowOffset .. rowOffset + rowCount - 1,
+ * `probabilities` rows x classes) that have out-of-fold ones. Returns how many it replaced.
+ */
+export function useOutOfFold(probabilities: Float64Array, rowOffset: number, rowCount: number, outOfFold: RowProbabilities): number {
+  const { rows } = outOfFold;
+  const K = probabilities.length / rowCount;
+  // The first listed row at or after the batch's first row.
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]! < rowOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  let replaced = 0;
+  for (let i = lo; i < rows.length && rows[i]! < rowOffset + rowCount; i++, replaced++) {
+    probabilities.set(outOfFold.probabilities.subarray(i * K, (i + 1) * K), (rows[i]! - rowOffset) * K);
+  }
+  return replaced;
 }
 
 /** Stratified folds: each class's rows are shuffled (seeded) and dealt round-robin. */
@@ -359,6 +395,7 @@ export interface LabelModelJson {
     readonly rightChild: string;
     readonly leafShares: string;
   };
+  readonly outOfFold?: { readonly rows: string; readonly probabilities: string };
 }
 
 export function labelModelToJson(model: LabelModel): LabelModelJson {
@@ -380,7 +417,23 @@ export function labelModelToJson(model: LabelModel): LabelModelJson {
       rightChild: typedToBase64(t.rightChild),
       leafShares: typedToBase64(t.leafShares),
     },
+    ...(model.outOfFold
+      ? { outOfFold: { rows: typedToBase64(model.outOfFold.rows), probabilities: typedToBase64(model.outOfFold.probabilities) } }
+      : {}),
   };
+}
+
+function outOfFoldFromJson(json: unknown, classes: number): RowProbabilities {
+  const o = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const rows = base64ToTyped<Float64Array>(o.rows, 'float64', 'labelModel.outOfFold.rows');
+  const probabilities = base64ToTyped<Float64Array>(o.probabilities, 'float64', 'labelModel.outOfFold.probabilities');
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (!Number.isInteger(row) || row < 0 || (i > 0 && row <= rows[i - 1]!)) throw new InputError('labelModel.outOfFold.rows must be ascending row numbers');
+  }
+  if (probabilities.length !== rows.length * classes) throw new InputError(`labelModel.outOfFold.probabilities has ${probabilities.length} values, expected ${rows.length * classes}`);
+  if (!probabilities.every((p) => p >= 0 && p <= 1)) throw new InputError('labelModel.outOfFold.probabilities must lie in [0, 1]');
+  return { rows, probabilities };
 }
 
 function numberArray(value: unknown, what: string, length: number): number[] {
@@ -451,5 +504,6 @@ export function labelModelFromJson(json: unknown): LabelModel {
     seed,
     logistic: { classes: K, features, weights },
     trees: { classes: K, features, trees, treeStart, splitFeature, splitValue, leftChild, rightChild, leafShares },
+    ...(o.outOfFold === undefined ? {} : { outOfFold: outOfFoldFromJson(o.outOfFold, K) }),
   };
 }

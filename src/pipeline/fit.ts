@@ -18,6 +18,12 @@ export interface FitRequest {
   readonly contract: LoadedContract;
   readonly seed?: number;
   readonly sampleRows?: number;
+  /**
+   * The dataset is the one about to be scanned (no baseline given): the label model keeps the
+   * out-of-fold probabilities of the rows it was fitted on, by input row, so that the scan judges
+   * those rows by models that did not see their labels.
+   */
+  readonly scanned?: boolean;
 }
 
 export interface FittedModel {
@@ -36,7 +42,11 @@ export async function fit(request: FitRequest): Promise<FittedModel> {
   const random = new Random(seed);
   const sample = await sampleRows(request.dataset, request.sampleRows ?? DEFAULT_FIT_ROWS, () => random.nextFloat(), request.contract.contract);
   if (sample.rows === 0) throw new InputError('cannot fit on a dataset with no rows', { subject: request.dataset });
-  const bundle = fitModel(sample.batch, request.contract.contract, { seed, contractSha256: request.contract.sha256 });
+  const bundle = fitModel(sample.batch, request.contract.contract, {
+    seed,
+    contractSha256: request.contract.sha256,
+    ...(request.scanned ? { sampleInputRows: sample.inputRows } : {}),
+  });
   return fitted(bundle);
 }
 

@@ -16,6 +16,8 @@ export interface SampleResult {
   readonly batch: Batch;
   /** Rows in the whole dataset. */
   readonly rows: number;
+  /** The input row (0-based) of each sampled row, ascending. */
+  readonly inputRows: Float64Array;
 }
 
 /**
@@ -67,5 +69,5 @@ export async function sampleRows(
     if (column.type === 'bool') return { ...base, type: 'bool', values: Uint8Array.from(order, (k) => (values as Uint8Array)[k]!) };
     return { ...base, type: column.type, values: Float64Array.from(order, (k) => (values as Float64Array)[k]!) };
   });
-  return { batch: makeBatch(0, kept, columns), rows: seen };
+  return { batch: makeBatch(0, kept, columns), rows: seen, inputRows: Float64Array.from(order, (k) => origin[k]!) };
 }

@@ -165,7 +165,7 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
   const { model, modelSource } = definitions.some((d) => d.meta.needsModel)
     ? await resolveModel(options, seed)
     : { model: undefined, modelSource: undefined };
-  const context = contextOf(options, shape, seed, false, model);
+  const context = contextOf(options, shape, seed, false, model && { fitted: model, source: planOptions.modelSource ?? modelSource });
   if (!settled) findings.push(...definitions.flatMap((d) => d.begin?.(context) ?? []));
   const heldCodes = findings.filter((f) => f.holdAllRows).map((f) => f.code);
   const manifest = options.manifest ? await manifestClaims(options.manifest) : undefined;
@@ -191,12 +191,24 @@ async function resolveModel(options: ScanOptions, seed: number): Promise<{ model
   if (options.model) return { model: options.model, modelSource: 'given' };
   if (options.modelPath) return { model: await loadModel(options.modelPath, options.contract), modelSource: 'file' };
   const dataset = options.baseline ?? options.input;
-  const model = await fit({ dataset, contract: options.contract, seed, sampleRows: options.fitRows });
+  const model = await fit({ dataset, contract: options.contract, seed, sampleRows: options.fitRows, scanned: !options.baseline });
   return { model, modelSource: options.baseline ? 'baseline' : 'input' };
 }
 
-function contextOf(options: ScanOptions, input: InputShape, seed: number, partial: boolean, model?: FittedModel, scores?: ScoreSink, threads?: WorkerThreads): CheckContext {
-  return { contract: options.contract.contract, input, seed, model: model?.bundle, partial, scores, threads };
+/** A scan's model and where it came from. */
+interface ModelInUse {
+  readonly fitted: FittedModel;
+  readonly source: ScanPlan['modelSource'];
+}
+
+function modelOf(plan: ScanPlan): ModelInUse | undefined {
+  return plan.model && { fitted: plan.model, source: plan.modelSource };
+}
+
+function contextOf(options: ScanOptions, input: InputShape, seed: number, partial: boolean, model?: ModelInUse, scores?: ScoreSink, threads?: WorkerThreads): CheckContext {
+  return {
+    contract: options.contract.contract, input, seed, model: model?.fitted.bundle, modelFittedOnInput: model?.source === 'input', partial, scores, threads,
+  };
 }
 
 /**
@@ -243,7 +255,7 @@ export async function checkRange(plan: ScanPlan, range?: RowRange, router?: RowR
   const scores = scoresPath ? new ScoreWriter(scoresPath, plan.outFormat) : undefined;
   // Detectors score on other threads when there are cores to spare.
   const threads = plan.model !== undefined && plan.definitions.some((d) => d.meta.needsModel) ? ScoringThreads.open(options.threads) : undefined;
-  const context = contextOf(options, plan.shape, plan.seed, range !== undefined, plan.model, scores, threads);
+  const context = contextOf(options, plan.shape, plan.seed, range !== undefined, modelOf(plan), scores, threads);
   const runners = plan.definitions.map((d) => d.create(context));
   const registry = new ReasonRegistry();
   const quarantine = new Quarantine();
@@ -476,7 +488,7 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
     if (options.expectedSha256 !== undefined && hash.sha256 !== options.expectedSha256) {
       throw new InputError(`the dataset changed since the scan was requested (its sha256 is ${hash.sha256}, not ${options.expectedSha256})`, { subject: options.input });
     }
-    const context = contextOf(options, plan.shape, plan.seed, results.length > 1, plan.model);
+    const context = contextOf(options, plan.shape, plan.seed, results.length > 1, modelOf(plan));
     const ends = plan.definitions.map((d, c) => d.finish?.(results.map((r) => r.states[c]), context) ?? {});
     const codeChecks = new Map<string, number>();
     for (const result of results) for (const [code, check] of Object.entries(result.codeChecks)) codeChecks.set(code, check);

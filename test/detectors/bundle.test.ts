@@ -32,6 +32,26 @@ test('a fit holds every detector, and serialising is deterministic', () => {
   assert.equal(asModelBundle(undefined), null);
 });
 
+test('fitted on the input about to be scanned, the label model keeps its out-of-fold probabilities by input row', () => {
+  const data = sample(300, 4);
+  // The sample's rows were input rows 1000, 1003, 1006, ...; row 7 has no label.
+  const labels = data.byName.get('kind')!;
+  const unlabelled = batch(data.columns.map((c) => (c === labels ? strings('kind', (labels.values as string[]).map((v, r) => (r === 7 ? null : v))) : c)));
+  const inputRows = Float64Array.from({ length: 300 }, (_, r) => 1000 + 3 * r);
+  const kept = fitModel(unlabelled, CONTRACT, { seed: 3, createdAt: CREATED, sampleInputRows: inputRows }).labelModel!;
+  const plain = fitModel(unlabelled, CONTRACT, { seed: 3, createdAt: CREATED }).labelModel!;
+  assert.equal(plain.outOfFold, undefined);
+  const expectedRows = [...inputRows].filter((_, r) => r !== 7);
+  assert.deepEqual([...kept.outOfFold!.rows], expectedRows);
+  // Class probabilities, each row's summing to 1.
+  const { probabilities } = kept.outOfFold!;
+  assert.equal(probabilities.length, 2 * expectedRows.length);
+  for (let i = 0; i < expectedRows.length; i++) assert.ok(Math.abs(probabilities[2 * i]! + probabilities[2 * i + 1]! - 1) < 1e-12);
+  // Everything else is the model fitted without them.
+  assert.deepEqual({ ...kept, outOfFold: undefined }, { ...plain, outOfFold: undefined });
+  assert.deepEqual(parseModel(serialiseModel({ ...fitModel(unlabelled, CONTRACT, { seed: 3, createdAt: CREATED }), labelModel: kept })).labelModel!.outOfFold, kept.outOfFold);
+});
+
 test('detectors that cannot be fitted are skipped with a reason', () => {
   const data = sample(200, 2);
   const noLabel = fitModel(data, { ...CONTRACT, label: undefined }, { seed: 1, createdAt: CREATED });

@@ -18,6 +18,7 @@ import {
   predictLabelProbabilities,
   stratifiedFolds,
   batchThresholds,
+  useOutOfFold,
 } from '../../src/detectors/label-model.js';
 import { batch, numeric, strings } from './helpers.js';
 
@@ -173,6 +174,24 @@ test('batch thresholds: the batch mean per class, shrunk toward the baseline by 
   assert.deepEqual(batchThresholds(p, Int32Array.from([-1, -1, -1]), [0.8, 0.6]), [0.8, 0.6]);
 });
 
+test('out-of-fold probabilities replace exactly the listed rows that fall in the batch', () => {
+  // Listed input rows 2, 5, 9 and 10, two classes each; a batch of input rows 4..9.
+  const outOfFold = { rows: Float64Array.from([2, 5, 9, 10]), probabilities: Float64Array.from([0.2, 0.8, 0.5, 0.5, 0.9, 0.1, 0.3, 0.7]) };
+  const cases: { rowOffset: number; rowCount: number; replaced: number; expected: number[] }[] = [
+    // Batch rows 1 (input 5) and 5 (input 9) take the listed values; the rest keep 0.6 / 0.4.
+    { rowOffset: 4, rowCount: 6, replaced: 2, expected: [0.6, 0.4, 0.5, 0.5, 0.6, 0.4, 0.6, 0.4, 0.6, 0.4, 0.9, 0.1] },
+    { rowOffset: 0, rowCount: 3, replaced: 1, expected: [0.6, 0.4, 0.6, 0.4, 0.2, 0.8] },
+    { rowOffset: 10, rowCount: 1, replaced: 1, expected: [0.3, 0.7] },
+    { rowOffset: 11, rowCount: 2, replaced: 0, expected: [0.6, 0.4, 0.6, 0.4] },
+    { rowOffset: 6, rowCount: 3, replaced: 0, expected: [0.6, 0.4, 0.6, 0.4, 0.6, 0.4] },
+  ];
+  for (const { rowOffset, rowCount, replaced, expected } of cases) {
+    const probabilities = Float64Array.from({ length: rowCount * 2 }, (_, i) => (i % 2 === 0 ? 0.6 : 0.4));
+    assert.equal(useOutOfFold(probabilities, rowOffset, rowCount, outOfFold), replaced, `rows ${rowOffset}+${rowCount}`);
+    assert.deepEqual([...probabilities], expected, `rows ${rowOffset}+${rowCount}`);
+  }
+});
+
 test('encodeLabels: sorted classes by default, -1 for missing and unknown values', () => {
   const column = strings('y', ['b', null, 'a', 'b', 'z']);
   assert.deepEqual(encodeLabels(column), { classes: ['a', 'b', 'z'], codes: Int32Array.from([1, -1, 0, 1, 2]) });
@@ -216,9 +235,18 @@ test('the JSON form round-trips and rejects damage', () => {
     [{ ...json, logistic: { weights: 'AAAA' } }, /weights is not a whole number|weights has/],
     [{ ...json, trees: { ...json.trees, trees: 0 } }, /trees.trees must be a positive integer/],
     [{ ...json, trees: { ...json.trees, leftChild: Buffer.from(new Int32Array(model.trees.leftChild.length).fill(99_999).buffer).toString('base64') } }, /leaf 99999|out of range/],
+    [{ ...json, outOfFold: { rows: base64([3, 1]), probabilities: base64([0.5, 0.5, 0, 0.5, 0.5, 0]) } }, /outOfFold.rows must be ascending row numbers/],
+    [{ ...json, outOfFold: { rows: base64([1, 3]), probabilities: base64([0.5, 0.5, 0]) } }, /outOfFold.probabilities has 3 values, expected 6/],
+    [{ ...json, outOfFold: { rows: base64([1, 3]), probabilities: base64([0.5, 0.5, 0, 0.5, 1.5, 0]) } }, /outOfFold.probabilities must lie in \[0, 1\]/],
   ];
   for (const [input, message] of cases) assert.throws(() => labelModelFromJson(input), (e: unknown) => e instanceof InputError && message.test(e.message), String(message));
+  // Out-of-fold probabilities by input row travel with the model when it has them.
+  const withRows = { ...model, outOfFold: { rows: Float64Array.from([1, 3]), probabilities: Float64Array.from([0.5, 0.5, 0, 0.1, 0.2, 0.7]) } };
+  assert.equal(labelModelToJson(model).outOfFold, undefined);
+  assert.deepEqual(labelModelFromJson(JSON.parse(JSON.stringify(labelModelToJson(withRows)))).outOfFold, withRows.outOfFold);
 });
+
+const base64 = (values: number[]) => Buffer.from(Float64Array.from(values).buffer).toString('base64');
 
 test('logistic regression reaches a minimum of its penalised loss', () => {
   const { matrix, codes } = clusters(10, 8);
