@@ -48,7 +48,8 @@ async function generate(path: string, rows: number): Promise<void> {
   await db.run(`COPY (SELECT ${floats},
       (${u(10)} * 100000)::INTEGER AS i0, (${u(11)} * 90)::INTEGER AS i1,
       ['north', 'south', 'east', 'west', 'central'][(${u(12)} * 5)::INTEGER % 5 + 1] AS category,
-      (${u(13)} < 0.3)::INTEGER AS label
+      -- The label follows two features plus noise (as bench/scan.bench.ts), so a label model has something to learn.
+      ((${u(0)} + ${u(1)} + (${u(13)} - 0.5) * 0.4) > 1)::INTEGER AS label
     FROM range(${rows})) TO '${path}' (FORMAT parquet)`);
   db.closeSync();
 }
@@ -106,7 +107,7 @@ interface Throughput { workers: number; datasets: number; rows: number; seconds:
  * have done so long ago, so the timed runs start after a few tiny jobs.
  */
 async function warmUp(queue: ScanQueue, contract: string, workerCount: number): Promise<void> {
-  const tiny = join(WORK, 'queue-bench-100.parquet');
+  const tiny = join(WORK, 'queue-bench-100-v2.parquet');
   const ids = [];
   for (let j = 0; j < workerCount * 3; j++) {
     ids.push((await queue.enqueue({ input: tiny, contract, outDir: join(WORK, `warm-up-${j}`), checks, auditLog: null })).id);
@@ -203,8 +204,8 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const rows = Number(args.rows);
   const datasets = Number(args.datasets);
-  const input = join(WORK, `queue-bench-${rows}.parquet`);
-  const tiny = join(WORK, 'queue-bench-100.parquet');
+  const input = join(WORK, `queue-bench-${rows}-v2.parquet`);
+  const tiny = join(WORK, 'queue-bench-100-v2.parquet');
   const contract = join(WORK, 'queue-bench.contract.json');
   await generate(input, rows);
   await generate(tiny, 100);
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
   const twoSplit = await throughput(2, input, contract, datasets, rows, 'always');
   const cost = await overhead(tiny, contract, Number(args['overhead-jobs']));
   const detectorRows = Number(args['detector-rows']);
-  const detectorInput = join(WORK, `queue-bench-${detectorRows}.parquet`);
+  const detectorInput = join(WORK, `queue-bench-${detectorRows}-v2.parquet`);
   await generate(detectorInput, detectorRows);
   // Fitted once beforehand, as `datawarden fit` does: the scans only apply it.
   const modelPath = join(WORK, 'queue-bench.model.json');

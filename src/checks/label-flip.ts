@@ -146,6 +146,8 @@ export const labelFlipCheck = defineCheck({
         meanLabelQuality: scored > 0 ? qualitySum / scored : null,
         // Rows of the input the model was fitted on, judged by out-of-fold probabilities.
         outOfFoldRows: parts.reduce((sum, p) => sum + (p.outOfFold ?? 0), 0),
+        // Share of its fitting rows the rule flagged out of fold (false alarms, on trusted rows).
+        fitFlaggedShare: ready.model.fitFlagged,
         labelQualityHistogram: histogramSummary(parts.map((p) => p.histogram)),
         thresholds: Object.fromEntries(ready.model.classes.map((c, k) => [c, ready.model.thresholds[k]])),
         classBalance: shift,

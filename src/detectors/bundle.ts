@@ -18,7 +18,7 @@ import {
   type IsolationForest,
 } from './isolation-forest.js';
 import { encodeLabels, fitLabelModel, labelModelFromJson, labelModelToJson, type LabelModel, type RowProbabilities } from './label-model.js';
-import { detectorSettings, featureColumnNames, type DetectorSettings } from './settings.js';
+import { detectorSettings, featureColumnNames, type DetectorSettings, type LabelFlipSettings } from './settings.js';
 import { fitTriggerBaseline, triggerBaselineFromJson, type TriggerBaseline } from './triggers.js';
 
 export const MODEL_FORMAT = 'datawarden-model';
@@ -93,6 +93,26 @@ function subset(matrix: FeatureMatrix, rows: number[]): FeatureMatrix {
 }
 
 /**
+ * Why a fitted label model is not to be used, or null. Out of fold, the rule flags a share of
+ * the rows the model was fitted on: trusted rows have right labels, so on them that share is the
+ * false alarms a scan should expect. When the features predict the label weakly, it climbs
+ * toward a half (any row whose features point elsewhere looks flipped), and flags stop meaning
+ * anything. Fitted on the scanned data itself, the share also holds the real flips, so the
+ * limit is higher there.
+ */
+function tooManyFlagged(model: LabelModel, settings: LabelFlipSettings, selfFitted: boolean): string | null {
+  const share = model.fitFlagged!;
+  const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
+  if (!selfFitted && share > settings.maxFalseAlarms) {
+    return `out of fold, the label model flags ${percent(share)} of the trusted rows it was fitted on, above detectors.label_flip.maxFalseAlarms (${settings.maxFalseAlarms}): the features do not predict the label well enough to tell a flipped label from a hard one`;
+  }
+  if (selfFitted && share > settings.maxSelfFlagged) {
+    return `out of fold, the label model flags ${percent(share)} of the sampled rows, above detectors.label_flip.maxSelfFlagged (${settings.maxSelfFlagged}): the features predict the label too weakly, or too many labels are wrong, to single out flipped ones (fit on trusted data with --baseline)`;
+  }
+  return null;
+}
+
+/**
  * The out-of-fold probabilities of the label model's fitting rows (`fitRows`, sample rows, in
  * the order fitLabelModel saw them), keyed by input row; unlabelled rows have none.
  */
@@ -155,11 +175,10 @@ export function fitModel(sample: Batch, contract: Contract, options: FitOptions)
         seed: streamSeeds.label,
         trees: { trees: settings.labelFlip.trees, minLeaf: settings.labelFlip.minLeaf },
       });
-      labelModel = fit.model;
-      if (labelModel !== null && options.sampleInputRows !== undefined) {
-        labelModel = { ...labelModel, outOfFold: outOfFoldByInputRow(fit.outOfFold, rows, codes, options.sampleInputRows, classes.length) };
-      }
-      if (fit.skipped !== null) skipped.label_flip = fit.skipped;
+      const unfit = fit.model === null ? fit.skipped : tooManyFlagged(fit.model, settings.labelFlip, options.sampleInputRows !== undefined);
+      if (unfit !== null) skipped.label_flip = unfit;
+      else if (options.sampleInputRows === undefined) labelModel = fit.model;
+      else labelModel = { ...fit.model!, outOfFold: outOfFoldByInputRow(fit.outOfFold, rows, codes, options.sampleInputRows, classes.length) };
     }
     const distinct = new Set(codes.filter((c) => c >= 0)).size;
     if (!settings.trigger.enabled) skipped.trigger = 'disabled in the contract (detectors.trigger.enabled: false)';

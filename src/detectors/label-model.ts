@@ -36,6 +36,11 @@ export interface LabelModel {
   readonly thresholds: readonly number[];
   /** Labelled rows per class in the fitting sample. */
   readonly classCounts: readonly number[];
+  /**
+   * Share of the labelled fitting rows the rule flags out of fold: on trusted rows, the false
+   * alarms to expect. null in bundles written before it was recorded.
+   */
+  readonly fitFlagged: number | null;
   readonly folds: number;
   readonly seed: number;
   readonly logistic: LogisticModel;
@@ -301,9 +306,11 @@ export function fitLabelModel(matrix: FeatureMatrix, codes: Int32Array, classes:
   const final = fitEnsemble(x, y, K, options, random.nextUint32());
   const classCounts = new Array<number>(K).fill(0);
   for (const c of y) classCounts[c]!++;
-  const model: LabelModel = { classes: [...classes], features: matrix.cols, thresholds, classCounts, folds, seed, logistic: final.logistic, trees: final.trees };
-
   const issues = findLabelIssues(oof, y, thresholds);
+  const model: LabelModel = {
+    classes: [...classes], features: matrix.cols, thresholds, classCounts, fitFlagged: issues.suspects.length / y.length, folds, seed, logistic: final.logistic, trees: final.trees,
+  };
+
   const quality = new Float64Array(matrix.rows).fill(-1);
   labelledRows.forEach((r, i) => {
     outOfFold.set(oof.subarray(i * K, (i + 1) * K), r * K);
@@ -383,6 +390,7 @@ export interface LabelModelJson {
   readonly features: number;
   readonly thresholds: readonly number[];
   readonly classCounts: readonly number[];
+  readonly fitFlagged: number | null;
   readonly folds: number;
   readonly seed: number;
   readonly logistic: { readonly weights: string };
@@ -405,6 +413,7 @@ export function labelModelToJson(model: LabelModel): LabelModelJson {
     features: model.features,
     thresholds: model.thresholds,
     classCounts: model.classCounts,
+    fitFlagged: model.fitFlagged,
     folds: model.folds,
     seed: model.seed,
     logistic: { weights: typedToBase64(model.logistic.weights) },
@@ -456,6 +465,8 @@ export function labelModelFromJson(json: unknown): LabelModel {
   if (typeof features !== 'number' || !Number.isInteger(features) || features < 1) throw new InputError('labelModel.features must be a positive integer');
   const thresholds = numberArray(o.thresholds, 'labelModel.thresholds', K);
   const classCounts = numberArray(o.classCounts, 'labelModel.classCounts', K);
+  const fitFlagged = o.fitFlagged ?? null;
+  if (fitFlagged !== null && !(typeof fitFlagged === 'number' && fitFlagged >= 0 && fitFlagged <= 1)) throw new InputError('labelModel.fitFlagged must be a share in [0, 1] or null');
   const folds = o.folds;
   const seed = o.seed;
   if (typeof folds !== 'number' || typeof seed !== 'number') throw new InputError('labelModel.folds and labelModel.seed must be numbers');
@@ -500,6 +511,7 @@ export function labelModelFromJson(json: unknown): LabelModel {
     features,
     thresholds,
     classCounts,
+    fitFlagged,
     folds,
     seed,
     logistic: { classes: K, features, weights },

@@ -24,6 +24,13 @@ export interface LabelFlipSettings {
   readonly priorRows: number;
   /** Most rows of the fitting sample the label model uses (default 20,000). */
   readonly maxFitRows: number;
+  /**
+   * Fitted on trusted rows, the most of them the rule may flag out of fold (false alarms, since
+   * their labels are right) before the detector is skipped (default 0.1).
+   */
+  readonly maxFalseAlarms: number;
+  /** Fitted on the scanned data itself, the most of its sample the rule may flag out of fold (default 0.3). */
+  readonly maxSelfFlagged: number;
   /** Class-balance shift (total variation distance) that warns / fails. */
   readonly balance: { readonly warn: number; readonly fail: number };
 }
@@ -82,6 +89,8 @@ function flag(parent: Section, key: string, path: string): boolean {
 
 const positiveInteger = [(v: number) => Number.isInteger(v) && v >= 1, 'a positive integer'] as const;
 const share = [(v: number) => v > 0 && v < 1, 'a number between 0 and 1 (exclusive)'] as const;
+/** 1 lets every share through. */
+const shareUpToAll = [(v: number) => v > 0 && v <= 1, 'a number in (0, 1]'] as const;
 const nonNegative = [(v: number) => v >= 0, 'a number >= 0'] as const;
 
 function warnFail(parent: Section, key: string, path: string, warn: number, fail: number): { warn: number; fail: number } {
@@ -115,6 +124,8 @@ export function detectorSettings(contract: Contract): DetectorSettings {
       minLeaf: number(l, 'minLeaf', 'detectors.label_flip', 3, ...positiveInteger),
       priorRows: number(l, 'priorRows', 'detectors.label_flip', 20, ...nonNegative),
       maxFitRows: number(l, 'maxFitRows', 'detectors.label_flip', 20_000, ...positiveInteger),
+      maxFalseAlarms: number(l, 'maxFalseAlarms', 'detectors.label_flip', 0.1, ...shareUpToAll),
+      maxSelfFlagged: number(l, 'maxSelfFlagged', 'detectors.label_flip', 0.3, ...shareUpToAll),
       balance: warnFail(l, 'balance', 'detectors.label_flip', 0.1, 0.2),
     },
     trigger: {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Contract } from '../../src/core/contract.js';
 import { InputError } from '../../src/core/errors.js';
+import { Random } from '../../src/core/random.js';
 import { asModelBundle, fitModel, outlierThreshold, parseModel, serialiseModel } from '../../src/detectors/bundle.js';
 import { detectorSettings, featureColumnNames } from '../../src/detectors/settings.js';
 import { CONTRACT, sample } from './fixtures.js';
@@ -68,6 +69,37 @@ test('detectors that cannot be fitted are skipped with a reason', () => {
   const onlyConstant = batch([numeric('size', new Array(50).fill(1)), strings('kind', new Array(50).fill('a'))]);
   const empty = fitModel(onlyConstant, { ...CONTRACT, columns: [{ name: 'size', type: 'float' }, { name: 'kind', type: 'string' }] }, { seed: 1 });
   assert.match(empty.skipped.outlier!, /no usable feature column/);
+});
+
+test('a label model that would flag too many of the rows it was fitted on is skipped, saying why', () => {
+  const data = sample(600, 5);
+  // The same rows with labels that have nothing to do with the features.
+  const random = new Random(9);
+  const labels = data.byName.get('kind')!.values as string[];
+  const shuffled = batch(data.columns.map((c) => (c.name === 'kind' ? strings('kind', random.shuffle([...labels])) : c)));
+  const inputRows = Float64Array.from({ length: 600 }, (_, r) => r);
+  const cases: { name: string; rows: typeof data; contract: Contract; self: boolean; skipped: RegExp | null }[] = [
+    { name: 'labels the features decide, trusted', rows: data, contract: CONTRACT, self: false, skipped: null },
+    { name: 'labels the features decide, fitted on the scanned data', rows: data, contract: CONTRACT, self: true, skipped: null },
+    { name: 'shuffled labels, trusted', rows: shuffled, contract: CONTRACT, self: false, skipped: /of the trusted rows it was fitted on, above detectors\.label_flip\.maxFalseAlarms \(0\.1\)/ },
+    { name: 'shuffled labels, fitted on the scanned data', rows: shuffled, contract: CONTRACT, self: true, skipped: /of the sampled rows, above detectors\.label_flip\.maxSelfFlagged \(0\.3\)/ },
+    { name: 'shuffled labels, trusted, limit lifted', rows: shuffled, contract: { ...CONTRACT, detectors: { label_flip: { maxFalseAlarms: 1 } } }, self: false, skipped: null },
+  ];
+  for (const c of cases) {
+    const bundle = fitModel(c.rows, c.contract, { seed: 2, createdAt: CREATED, ...(c.self ? { sampleInputRows: inputRows } : {}) });
+    if (c.skipped === null) {
+      assert.equal(bundle.skipped.label_flip, undefined, c.name);
+      assert.ok(bundle.labelModel !== null && bundle.labelModel.fitFlagged !== null, c.name);
+    } else {
+      assert.equal(bundle.labelModel, null, c.name);
+      assert.match(bundle.skipped.label_flip!, c.skipped, c.name);
+    }
+  }
+  // The share is recorded in the bundle: low where the labels follow the features, high where not.
+  assert.ok(fitModel(data, CONTRACT, { seed: 2, createdAt: CREATED }).labelModel!.fitFlagged! < 0.02);
+  const lifted = fitModel(shuffled, { ...CONTRACT, detectors: { label_flip: { maxFalseAlarms: 1 } } }, { seed: 2, createdAt: CREATED }).labelModel!;
+  assert.ok(lifted.fitFlagged! > 0.3, String(lifted.fitFlagged));
+  assert.throws(() => detectorSettings({ ...CONTRACT, detectors: { label_flip: { maxFalseAlarms: 0 } } }), /maxFalseAlarms.*\(0, 1\]/);
 });
 
 test('malformed model files give a clear input error', () => {
