@@ -151,22 +151,35 @@ async function throughput(
   }
 }
 
-/** Wall time of `count` in-process scans run side by side, each in its own process: what the machine allows. */
-async function sideBySide(count: number, input: string, contract: string): Promise<number> {
+/** Wall time of `count` processes run side by side, process i running node with `argv(i)`. */
+async function sideBySide(count: number, argv: (i: number) => string[], env: NodeJS.ProcessEnv = {}, cleanUp: (i: number) => void = () => {}): Promise<number> {
   const started = performance.now();
   await Promise.all(Array.from({ length: count }, (_, i) => new Promise<void>((resolve, reject) => {
-    const out = join(WORK, `side-${count}-${i}`);
-    const child = spawn(process.execPath, [CLI, 'scan', input, '--contract', contract, '--out', out, '--no-audit', ...(checks ? ['--checks', checks.join(',')] : [])], {
-      env: { ...process.env, DATAWARDEN_DUCKDB_THREADS: '1' },
-      stdio: 'ignore',
-    });
+    const child = spawn(process.execPath, argv(i), { env: { ...process.env, ...env }, stdio: 'ignore' });
     child.on('exit', (code) => {
-      rmSync(out, { recursive: true, force: true });
+      cleanUp(i);
       if (code !== null && code < 3) resolve();
-      else reject(new Error(`scan exited ${code}`));
+      else reject(new Error(`${argv(i).join(' ')} exited ${code}`));
     });
   })));
   return (performance.now() - started) / 1000;
+}
+
+/** In-process scans side by side, each in its own process: what the machine allows this work. */
+function scansSideBySide(count: number, input: string, contract: string): Promise<number> {
+  const out = (i: number) => join(WORK, `side-${count}-${i}`);
+  return sideBySide(
+    count,
+    (i) => [CLI, 'scan', input, '--contract', contract, '--out', out(i), '--no-audit', ...(checks ? ['--checks', checks.join(',')] : [])],
+    { DATAWARDEN_DUCKDB_THREADS: '1' },
+    (i) => rmSync(out(i), { recursive: true, force: true }),
+  );
+}
+
+/** An arithmetic loop that touches no memory, side by side: whether the machine's cores are cores of their own. */
+function arithmeticSideBySide(count: number): Promise<number> {
+  const loop = 'let x = 1, y = 2; for (let i = 0; i < 4e8; i++) { x = (x * 1664525 + 1013904223) | 0; y ^= x >>> 3; } if (y === 42) console.log(y);';
+  return sideBySide(count, () => ['-e', loop]);
 }
 
 /** Mean time of a tiny scan through the queue (enqueue, wait) against the same scan in process. */
@@ -219,8 +232,10 @@ async function main(): Promise<void> {
   };
   const localSeconds = await inProcess(input, checks);
 
-  const aloneSeconds = await sideBySide(1, input, contract);
-  const pairSeconds = await sideBySide(2, input, contract);
+  const aloneSeconds = await scansSideBySide(1, input, contract);
+  const pairSeconds = await scansSideBySide(2, input, contract);
+  const loopAlone = await arithmeticSideBySide(1);
+  const loopPair = await arithmeticSideBySide(2);
   const single1 = await throughput(1, input, contract, 1, rows);
   const single2 = await throughput(2, input, contract, 1, rows, 'always');
   const one = await throughput(1, input, contract, datasets, rows);
@@ -268,7 +283,8 @@ async function main(): Promise<void> {
     `2 workers vs 1, ${datasets} datasets: ${(rate(two) / rate(one)).toFixed(2)}x rows/s (target >= 1.7x); ` +
       `2 workers vs 1 in-process scan: ${(rate(two) / (rows / localSeconds)).toFixed(2)}x.`,
     `Machine ceiling: 2 in-process scans side by side (separate processes) give ${((2 * aloneSeconds) / pairSeconds).toFixed(2)}x the rows/s of one ` +
-      `(${aloneSeconds.toFixed(2)} s alone, ${pairSeconds.toFixed(2)} s for two).`,
+      `(${aloneSeconds.toFixed(2)} s alone, ${pairSeconds.toFixed(2)} s for two); two arithmetic loops that touch no memory, ` +
+      `${((2 * loopAlone) / loopPair).toFixed(2)}x (${loopAlone.toFixed(2)} s alone, ${loopPair.toFixed(2)} s for two).`,
     `Per-job overhead (100-row dataset, mean of ${args['overhead-jobs']}, enqueue to completion seen by a 5 ms poll): ` +
       `${cost.queueMs.toFixed(0)} ms through the queue vs ${cost.localMs.toFixed(0)} ms in process: ${(cost.queueMs - cost.localMs).toFixed(0)} ms per job.`,
   ].join('\n');
