@@ -6,16 +6,18 @@ import type { DatasetFinding } from '../core/types.js';
 import { asModelBundle } from '../detectors/bundle.js';
 import { DriftAccumulator, type DriftBaseline } from '../detectors/drift.js';
 import { detectorSettings, type DriftSettings } from '../detectors/settings.js';
-import { skippedWhenUnprepared } from './skipped.js';
+import { noBaselineOf, skippedWhenUnprepared, type Unprepared } from './skipped.js';
 
 interface Ready {
   readonly baseline: DriftBaseline;
   readonly settings: DriftSettings;
 }
 
-function prepare(context: CheckContext): Ready | { readonly problem: string } {
+function prepare(context: CheckContext): Ready | Unprepared {
   const bundle = asModelBundle(context.model);
   if (bundle === null) return { problem: 'no model bundle was given (fit one with datawarden fit)' };
+  const itself = noBaselineOf(context, 'the input is compared with itself and cannot have drifted');
+  if (itself !== null) return itself;
   if (bundle.driftBaseline === null) return { problem: `the model has no drift baseline: ${bundle.skipped.drift ?? 'not fitted'}` };
   return { baseline: bundle.driftBaseline, settings: detectorSettings(context.contract).drift };
 }

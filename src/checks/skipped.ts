@@ -1,9 +1,16 @@
 // A detector that cannot run (no model, a column the model needs is missing) says so once, as a
-// dataset-level warning, and flags nothing.
+// dataset-level warning, and flags nothing. One that has nothing to compare (a baseline that is a
+// sample of the input itself) says so as information, which does not weigh in the verdict.
 import type { CheckContext } from '../core/check.js';
-import type { DatasetFinding } from '../core/types.js';
+import type { DatasetFinding, Severity } from '../core/types.js';
 
-/** The begin() of a detector whose prepare() answers { problem } when it cannot run. */
+/** Why a detector does not run; `severity` defaults to warn. */
+export interface Unprepared {
+  readonly problem: string;
+  readonly severity?: Severity;
+}
+
+/** The begin() of a detector whose prepare() answers an Unprepared when it cannot run. */
 export function skippedWhenUnprepared(
   id: string,
   name: string,
@@ -12,6 +19,19 @@ export function skippedWhenUnprepared(
   return (context) => {
     const ready = prepare(context);
     if (!('problem' in ready)) return [];
-    return [{ check: id, code: `${id}:skipped`, severity: 'warn', message: `${name} skipped: ${String(ready.problem)}` }];
+    const { problem, severity = 'warn' } = ready as Unprepared;
+    return [{ check: id, code: `${id}:skipped`, severity, message: `${name} skipped: ${problem}` }];
+  };
+}
+
+/**
+ * Drift and triggers compare the scan with the trusted sample. A model fitted on a sample of the
+ * input itself makes that a comparison of the input with itself, which can find nothing.
+ */
+export function noBaselineOf(context: CheckContext, what: string): Unprepared | null {
+  if (!context.modelFittedOnInput) return null;
+  return {
+    problem: `the model was fitted on a sample of this input (no --baseline or --model), so ${what}; give trusted data to look`,
+    severity: 'info',
   };
 }

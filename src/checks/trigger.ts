@@ -6,7 +6,7 @@ import type { Batch, DatasetFinding } from '../core/types.js';
 import { asModelBundle, type ModelBundle } from '../detectors/bundle.js';
 import { detectorSettings, type TriggerSettings } from '../detectors/settings.js';
 import { TriggerAccumulator, triggerReason, triggerRows, type TriggerBaseline, type TriggerState } from '../detectors/triggers.js';
-import { skippedWhenUnprepared } from './skipped.js';
+import { noBaselineOf, skippedWhenUnprepared, type Unprepared } from './skipped.js';
 
 /** Triggers listed in one finding and the summary, strongest first. */
 const MAX_REPORTED = 50;
@@ -18,9 +18,11 @@ interface Ready {
   readonly settings: TriggerSettings;
 }
 
-function prepare(context: CheckContext): Ready | { readonly problem: string } {
+function prepare(context: CheckContext): Ready | Unprepared {
   const bundle = asModelBundle(context.model);
   if (bundle === null) return { problem: 'no model bundle was given (fit one with datawarden fit)' };
+  const itself = noBaselineOf(context, 'a trigger in it would be as common in the baseline');
+  if (itself !== null) return itself;
   if (bundle.triggerBaseline === null || bundle.label === null) return { problem: `the model has no trigger baseline: ${bundle.skipped.trigger ?? 'not fitted'}` };
   if (!context.input.columns.some((c) => c.name === bundle.label)) return { problem: `the input has no label column '${bundle.label}'` };
   return { bundle, baseline: bundle.triggerBaseline, label: bundle.label, settings: detectorSettings(context.contract).trigger };

@@ -77,8 +77,8 @@ export function isValid(column: Column, row: number): boolean {
   return column.valid === null || column.valid[row] === 1;
 }
 
-/** How much a dataset-level finding weighs in the verdict. */
-export type Severity = 'warn' | 'fail';
+/** How much a dataset-level finding weighs in the verdict: `info` is told in the report and weighs nothing. */
+export type Severity = 'info' | 'warn' | 'fail';
 
 /**
  * A finding about the dataset as a whole (a missing column, drift, a provenance failure).

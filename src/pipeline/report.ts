@@ -71,6 +71,7 @@ export function decideVerdict(
     reasons.push(`${percent(fraction)} of rows quarantined, within the pass limit of ${percent(gate.pass)}`);
   }
   for (const finding of findings) {
+    if (finding.severity === 'info') continue;
     raise(finding.severity);
     reasons.push(`${finding.severity}: ${finding.message}`);
   }
