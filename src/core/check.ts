@@ -49,8 +49,9 @@ export interface CheckContext {
   /** The fitted model bundle, for detectors. */
   readonly model?: unknown;
   /**
-   * The model was fitted on a sample of this very input (no baseline, no saved model): rows of
-   * that sample have out-of-fold scores in it, which stand in for the model's own.
+   * The model was fitted on a sample of this very input (no baseline, no saved model): on that
+   * sample the label model's out-of-fold scores stand in for its own, and drift and triggers have
+   * no baseline to compare with.
    */
   readonly modelFittedOnInput?: boolean;
   /**

@@ -176,6 +176,7 @@ export function findLabelIssues(probabilities: Float64Array, codes: Int32Array, 
  * `probabilities` rows x classes) that have out-of-fold ones. Returns how many it replaced.
  */
 export function useOutOfFold(probabilities: Float64Array, rowOffset: number, rowCount: number, outOfFold: RowProbabilities): number {
+  if (rowCount === 0) return 0;
   const { rows } = outOfFold;
   const K = probabilities.length / rowCount;
   // The first listed row at or after the batch's first row.
