@@ -61,6 +61,8 @@ export const op = {
   i32GeU: [0x4f],
   f64Lt: [0x63],
   f64Add: [0xa0],
+  /** Pops a, b, c: a when c is not 0, else b. */
+  select: [0x1b],
 } as const satisfies Record<string, Code>;
 
 export const i32Const = (value: number): Code => [0x41, ...signedLeb(value)];
