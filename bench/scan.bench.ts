@@ -121,26 +121,35 @@ async function main(): Promise<void> {
     const fitted = await fit({ dataset: small, contract: await loadContract(contract), seed });
     await saveModel(fitted, model);
   }
-  const run = (kind: string, input: string, checks: string, modelPath?: string) => {
-    const runs = Array.from({ length: repeats }, () => measure(kind, input, contract, checks, modelPath));
-    return { ms: median(runs.map((r) => r.ms)), maxRssMb: median(runs.map((r) => r.maxRssMb)), rows: runs[0]!.rows };
-  };
-  const reader = run('reader', small, '');
-  const readerBig = run('reader', big, '');
-  const readerArrow = run('reader', bigArrow, '');
-  const full = run('scan', small, 'schema,range,duplicate');
-  const rules = run('scan', small, 'schema,range');
-  const rulesBig = run('scan', big, 'schema,range');
-  const fullBig = run('scan', big, 'schema,range,duplicate');
-  const detectors = run('scan', small, '', model);
-  const readerCsv = run('reader', csv, '');
-  const fullCsv = run('scan', csv, 'schema,range,duplicate');
+  // Every run takes turns with the others, round after round, so that a slow spell of the
+  // machine falls on a run and on its reader alike.
+  const runs: { kind: string; input: string; checks: string; modelPath?: string }[] = [
+    { kind: 'reader', input: small, checks: '' },
+    { kind: 'reader', input: big, checks: '' },
+    { kind: 'reader', input: bigArrow, checks: '' },
+    { kind: 'scan', input: small, checks: 'schema,range,duplicate' },
+    { kind: 'scan', input: small, checks: 'schema,range' },
+    { kind: 'scan', input: big, checks: 'schema,range' },
+    { kind: 'scan', input: big, checks: 'schema,range,duplicate' },
+    { kind: 'scan', input: small, checks: '', modelPath: model },
+    { kind: 'reader', input: csv, checks: '' },
+    { kind: 'scan', input: csv, checks: 'schema,range,duplicate' },
+  ];
+  const measured = runs.map(() => [] as Measure[]);
+  for (let round = 0; round < repeats; round++) {
+    runs.forEach((r, i) => measured[i]!.push(measure(r.kind, r.input, contract, r.checks, r.modelPath)));
+  }
+  const [reader, readerBig, readerArrow, full, rules, rulesBig, fullBig, detectors, readerCsv, fullCsv] = measured.map((ms) => ({
+    ms: median(ms.map((r) => r.ms)),
+    maxRssMb: median(ms.map((r) => r.maxRssMb)),
+    rows: ms[0]!.rows,
+  })) as [Measure, Measure, Measure, Measure, Measure, Measure, Measure, Measure, Measure, Measure];
   const rate = (m: { ms: number; rows: number }) => Math.round(m.rows / (m.ms / 1000));
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     `Machine: ${cpus().length} cores (${cpu}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-    `Input: ${rows.toLocaleString('en-US')} rows x 14 columns Parquet (${(Number(execFileSync('stat', ['-c', '%s', small], { encoding: 'utf8' })) / 1e6).toFixed(0)} MB, snappy); medians of ${repeats} runs, each in a fresh process.`,
+    `Input: ${rows.toLocaleString('en-US')} rows x 14 columns Parquet (${(Number(execFileSync('stat', ['-c', '%s', small], { encoding: 'utf8' })) / 1e6).toFixed(0)} MB, snappy); medians of ${repeats} runs, each in a fresh process, the runs taking turns.`,
     '',
     '| run | rows | time (s) | rows/s | vs reader (same rows) | peak RSS (MB) |',
     '|---|---:|---:|---:|---:|---:|',
