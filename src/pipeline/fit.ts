@@ -7,7 +7,9 @@ import { Random } from '../core/random.js';
 import type { LoadedContract } from '../contract/load.js';
 import { fitModel, parseModel, serialiseModel, type ModelBundle } from '../detectors/bundle.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { sampleRows } from './sample.js';
+import type { Contract } from '../core/contract.js';
+import { featureColumnNames } from '../detectors/settings.js';
+import { sampleRows, type SampleResult } from './sample.js';
 
 /** Rows sampled from the trusted data to fit on; each detector subsamples further as it needs. */
 export const DEFAULT_FIT_ROWS = 100_000;
@@ -42,12 +44,39 @@ export async function fit(request: FitRequest): Promise<FittedModel> {
   const random = new Random(seed);
   const sample = await sampleRows(request.dataset, request.sampleRows ?? DEFAULT_FIT_ROWS, () => random.nextFloat(), request.contract.contract);
   if (sample.rows === 0) throw new InputError('cannot fit on a dataset with no rows', { subject: request.dataset });
+  // Trusted data that does not match the contract is the wrong file, or a broken export: the
+  // detectors would learn from what is left of it. (Fitted on the scanned data itself, the rule
+  // checks report such rows.)
+  if (!request.scanned) {
+    const mismatch = contractMismatch(request.contract.contract, sample);
+    if (mismatch !== null) throw new InputError(`does not match the contract: ${mismatch}`, { subject: request.dataset });
+  }
   const bundle = fitModel(sample.batch, request.contract.contract, {
     seed,
     contractSha256: request.contract.sha256,
     ...(request.scanned ? { sampleInputRows: sample.inputRows } : {}),
   });
   return fitted(bundle);
+}
+
+/**
+ * What keeps a trusted sample from matching the contract, for the columns the detectors use (the
+ * features and the label), or null: a required column it lacks, or one with no value readable as
+ * the contract's type.
+ */
+function contractMismatch(contract: Contract, sample: SampleResult): string | null {
+  const used = new Set([...featureColumnNames(contract), ...(contract.label ? [contract.label] : [])]);
+  const problems: string[] = [];
+  for (const column of contract.columns) {
+    if (!used.has(column.name)) continue;
+    const cells = sample.cells.get(column.name);
+    if (cells === undefined) {
+      if (column.required !== false) problems.push(`it lacks column '${column.name}'`);
+    } else if (cells.readable === 0 && cells.unreadable > 0) {
+      problems.push(`column '${column.name}' has no value readable as ${column.type} (${cells.unreadable} cells are not)`);
+    }
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
 }
 
 export async function saveModel(model: FittedModel, path: string): Promise<void> {

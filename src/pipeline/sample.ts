@@ -9,6 +9,17 @@ interface Slots {
   readonly column: Column;
   values: Float64Array | Uint8Array | string[];
   valid: Uint8Array;
+  /** Over the whole dataset: cells read as the column's type, and cells that could not be. */
+  readable: number;
+  unreadable: number;
+}
+
+/** Of one column over the whole dataset, read against the contract. */
+export interface CellCounts {
+  /** Cells holding a value of the column's type. */
+  readonly readable: number;
+  /** Cells holding something that is not (text that does not parse, a value of another type). */
+  readonly unreadable: number;
 }
 
 export interface SampleResult {
@@ -18,6 +29,8 @@ export interface SampleResult {
   readonly rows: number;
   /** The input row (0-based) of each sampled row, ascending. */
   readonly inputRows: Float64Array;
+  /** Per column, over every row (not only the sample's). */
+  readonly cells: ReadonlyMap<string, CellCounts>;
 }
 
 /**
@@ -42,7 +55,10 @@ export async function sampleRows(
         column,
         values: column.type === 'string' ? new Array<string>(size).fill('') : column.type === 'bool' ? new Uint8Array(size) : new Float64Array(size),
         valid: new Uint8Array(size),
+        readable: 0,
+        unreadable: 0,
       }));
+      batch.columns.forEach((column, c) => countCells(slots![c]!, column, batch.rowCount));
       for (let i = 0; i < batch.rowCount; i++, seen++) {
         const slot = seen < size ? seen : Math.floor(random() * (seen + 1));
         if (slot >= size) continue;
@@ -69,5 +85,19 @@ export async function sampleRows(
     if (column.type === 'bool') return { ...base, type: 'bool', values: Uint8Array.from(order, (k) => (values as Uint8Array)[k]!) };
     return { ...base, type: column.type, values: Float64Array.from(order, (k) => (values as Float64Array)[k]!) };
   });
-  return { batch: makeBatch(0, kept, columns), rows: seen, inputRows: Float64Array.from(order, (k) => origin[k]!) };
+  return {
+    batch: makeBatch(0, kept, columns),
+    rows: seen,
+    inputRows: Float64Array.from(order, (k) => origin[k]!),
+    cells: new Map((slots ?? []).map(({ column, readable, unreadable }) => [column.name, { readable, unreadable }])),
+  };
+}
+
+function countCells(slots: Slots, column: Column, rows: number): void {
+  let readable = rows;
+  if (column.valid !== null) for (let i = 0; i < rows; i++) readable -= column.valid[i] === 1 ? 0 : 1;
+  let unreadable = 0;
+  if (column.bad !== null) for (let i = 0; i < rows; i++) unreadable += column.bad[i]!;
+  slots.readable += readable;
+  slots.unreadable += unreadable;
 }

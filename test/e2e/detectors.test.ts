@@ -174,6 +174,41 @@ test('fitted on the scanned data, the rows it was fitted on are judged out of fo
   assert.equal(reusedSummary.outOfFoldRows, 0);
 });
 
+test('a baseline that does not match the contract stops the scan and the fit, naming the file and the column', async () => {
+  // Trusted rows as CSV, then three copies: without the income column, with text in it, and with a few cells of text.
+  const csv = join(work, 'trusted.csv');
+  assert.equal((await runCli(['convert', TRUSTED, csv])).code, 0);
+  const [header, ...rows] = readFileSync(csv, 'utf8').trimEnd().split('\n');
+  const income = header!.split(',').indexOf('income');
+  const edited = (name: string, edit: (cells: string[], row: number) => string[]) => {
+    const path = join(work, name);
+    writeFileSync(path, [header!, ...rows].map((line, row) => edit(line.split(','), row - 1).join(',')).join('\n') + '\n');
+    return path;
+  };
+  const cases: { name: string; baseline: string; message: RegExp | null }[] = [
+    { name: 'no income column', baseline: edited('no-income.csv', (cells) => cells.filter((_, c) => c !== income)), message: /no-income\.csv: does not match the contract: it lacks column 'income'/ },
+    {
+      name: 'text in the income column',
+      baseline: edited('text-income.csv', (cells, row) => cells.map((cell, c) => (c === income && row >= 0 ? 'n/a' : cell))),
+      message: /text-income\.csv: does not match the contract: column 'income' has no value readable as float \(4000 cells are not\)/,
+    },
+    { name: 'a few cells of text', baseline: edited('some-text.csv', (cells, row) => cells.map((cell, c) => (c === income && row % 400 === 0 ? 'n/a' : cell))), message: null },
+  ];
+  for (const c of cases) {
+    const scanned = await runCli(['scan', INCOMING, '--contract', CONTRACT, '--out', join(work, `bad-baseline-${c.name.replaceAll(' ', '-')}`), '--no-audit', '--baseline', c.baseline]);
+    const fitted = await runCli(['fit', c.baseline, '--contract', CONTRACT, '--model', join(work, 'bad-baseline.model.json')]);
+    if (c.message === null) {
+      assert.ok(scanned.code === 1 || scanned.code === 2, `${c.name}: ${scanned.stderr}`);
+      assert.equal(fitted.code, 0, `${c.name}: ${fitted.stderr}`);
+    } else {
+      for (const run of [scanned, fitted]) {
+        assert.equal(run.code, 3, c.name);
+        assert.match(run.stderr, c.message, c.name);
+      }
+    }
+  }
+});
+
 test('a model fitted for another contract is refused, naming the file', async () => {
   const model = join(work, 'credit.model.json');
   const other = join(work, 'other.contract.json');
