@@ -82,6 +82,10 @@ export function fitDriftBaseline(columns: readonly Column[], options: DriftBasel
         const v = cellNumber(column, r);
         if (!Number.isNaN(v)) present.push(v);
       }
+      // A column holding no more distinct values than there are bins (one value, a few codes)
+      // would get degenerate quantile bins, one of them catching any new value; it is compared
+      // value by value instead, as categories, so a value the baseline never held shows.
+      if (present.length > 0 && new Set(present).size <= bins) return fitCategorical(column, maxCategories);
       const sorted = Float64Array.from(present).sort();
       const edges: number[] = [];
       for (let i = 1; i < bins && sorted.length > 0; i++) {
@@ -93,21 +97,26 @@ export function fitDriftBaseline(columns: readonly Column[], options: DriftBasel
       countNumeric(baseline, column, counts);
       return { ...baseline, counts: Array.from(counts) };
     }
-    const tally = new Map<string, number>();
-    for (let r = 0; r < n; r++) {
-      const key = cellKey(column, r);
-      if (key !== null) tally.set(key, (tally.get(key) ?? 0) + 1);
-    }
-    const categories = [...tally.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .slice(0, maxCategories)
-      .map((e) => e[0]);
-    const baseline: CategoricalDriftBaseline = { kind: 'categorical', column: column.name, categories, counts: [] };
-    const counts = new Float64Array(categories.length + 2);
-    countCategorical(baseline, column, counts);
-    return { ...baseline, counts: Array.from(counts) };
+    return fitCategorical(column, maxCategories);
   });
   return { version: 1, rows, columns: fitted };
+}
+
+/** The most frequent values (as cell keys) and their counts, one slot for the rest, one for nulls. */
+function fitCategorical(column: Column, maxCategories: number): CategoricalDriftBaseline {
+  const tally = new Map<string, number>();
+  for (let r = 0; r < column.values.length; r++) {
+    const key = cellKey(column, r);
+    if (key !== null) tally.set(key, (tally.get(key) ?? 0) + 1);
+  }
+  const categories = [...tally.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, maxCategories)
+    .map((e) => e[0]);
+  const baseline: CategoricalDriftBaseline = { kind: 'categorical', column: column.name, categories, counts: [] };
+  const counts = new Float64Array(categories.length + 2);
+  countCategorical(baseline, column, counts);
+  return { ...baseline, counts: Array.from(counts) };
 }
 
 const edgeLookups = new WeakMap<NumericDriftBaseline, EdgeLookup>();
@@ -156,12 +165,30 @@ function countCategorical(baseline: CategoricalDriftBaseline, column: Column, co
     }
     return;
   }
-  for (let r = 0; r < column.values.length; r++) {
-    const key = cellKey(column, r);
-    if (key === null) counts[other + 1]!++;
-    else counts[index.get(key) ?? other]!++;
+  if (column.type === 'bool') {
+    for (let r = 0; r < column.values.length; r++) {
+      const key = cellKey(column, r);
+      if (key === null) counts[other + 1]!++;
+      else counts[index.get(key) ?? other]!++;
+    }
+    return;
+  }
+  // Numbers are looked up as numbers (the keys are their String() forms), so no row builds a string.
+  let byNumber = numberIndexes.get(baseline);
+  if (byNumber === undefined) {
+    byNumber = new Map(baseline.categories.map((c, i) => [Number(c), i] as const).filter(([v, i]) => String(v) === baseline.categories[i]));
+    numberIndexes.set(baseline, byNumber);
+  }
+  const values = column.values;
+  const valid = column.valid;
+  for (let r = 0; r < values.length; r++) {
+    const v = values[r]!;
+    if ((valid !== null && valid[r] !== 1) || Number.isNaN(v)) counts[other + 1]!++;
+    else counts[byNumber.get(v) ?? other]!++;
   }
 }
+
+const numberIndexes = new WeakMap<CategoricalDriftBaseline, Map<number, number>>();
 
 /**
  * Population stability index: sum (a_i - e_i) ln(a_i / e_i) over slots, with shares smoothed by

@@ -15,6 +15,7 @@ import type { Batch, DatasetFinding } from '../core/types.js';
 import { InputError } from '../core/errors.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { selectChecks } from '../checks/index.js';
+import type { ModelBundle } from '../detectors/bundle.js';
 import { ScoringThreads } from '../detectors/threads.js';
 import { replayCheck } from '../checks/replay.js';
 import { applyContractTypes } from '../contract/coerce.js';
@@ -166,7 +167,10 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
     ? await resolveModel(options, seed)
     : { model: undefined, modelSource: undefined };
   const context = contextOf(options, shape, seed, false, model && { fitted: model, source: planOptions.modelSource ?? modelSource });
-  if (!settled) findings.push(...definitions.flatMap((d) => d.begin?.(context) ?? []));
+  if (!settled) {
+    findings.push(...definitions.flatMap((d) => d.begin?.(context) ?? []));
+    if (model) findings.push(...droppedFeatures(model.bundle));
+  }
   const heldCodes = findings.filter((f) => f.holdAllRows).map((f) => f.code);
   const manifest = options.manifest ? await manifestClaims(options.manifest) : undefined;
   return {
@@ -184,6 +188,22 @@ export async function planScan(options: ScanOptions, planOptions: PlanOptions = 
 async function manifestClaims(path: string): Promise<NonNullable<ScanPlan['manifest']>> {
   const { manifest } = parseManifest(await readFile(path, 'utf8').catch(() => ''));
   return manifest ? { path, signer: manifest.signer, keyId: manifest.keyId, source: manifest.source, createdAt: manifest.createdAt } : { path };
+}
+
+/**
+ * Feature columns the fit could not use (all null, one value, missing, an identifier), told once:
+ * the detectors do without them, which the report should say.
+ */
+function droppedFeatures(bundle: ModelBundle): DatasetFinding[] {
+  const dropped = bundle.encoder.dropped;
+  if (dropped.length === 0) return [];
+  return [{
+    check: 'detectors',
+    code: 'detectors:features_dropped',
+    severity: 'info',
+    message: `the detectors do without ${dropped.length === 1 ? 'a column' : `${dropped.length} columns`}: ${dropped.map((d) => d.message).join('; ')}`,
+    details: { dropped: dropped.map(({ column, reason }) => ({ column, reason })) },
+  }];
 }
 
 /** The model a scan's detectors use: given, saved, fitted on a baseline, or fitted on the input itself. */

@@ -49,6 +49,25 @@ test('quantile bins with a null slot; counts add across batches', () => {
   assert.deepEqual([...accumulator.counts[0]!], [2, 1, 2, 1, 1]);
 });
 
+test('a numeric column with no more values than bins is compared value by value', () => {
+  const baseline = fitDriftBaseline([numeric('children', [0, 0, 0, 1, 1, 2, null], 'int'), numeric('fee', [3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 3.5])], { bins: 4 });
+  const [children, fee] = baseline.columns;
+  assert.deepEqual(children, { kind: 'categorical', column: 'children', categories: ['0', '1', '2'], counts: [3, 2, 1, 0, 1] });
+  assert.deepEqual(fee, { kind: 'categorical', column: 'fee', categories: ['3.5'], counts: [7, 0, 0] });
+  const accumulator = new DriftAccumulator(baseline);
+  // 7 children was never seen; the fee, one value in the baseline, starts to vary.
+  accumulator.add(batch([numeric('children', [0, 1, 7, 7, null, 2], 'int'), numeric('fee', [3.5, 2, 4, 4.5, 5, 6])]));
+  assert.deepEqual([...accumulator.counts[0]!], [1, 1, 1, 2, 1]);
+  assert.deepEqual([...accumulator.counts[1]!], [1, 5, 0]);
+  const thresholds = { minRows: 1 };
+  assert.deepEqual(accumulator.result(thresholds).map((d) => [d.column, d.severity, d.decidedBy]), [
+    ['children', 'fail', 'js'],
+    ['fee', 'fail', 'js'],
+  ]);
+  // More distinct values than bins: quantile bins, as before.
+  assert.equal(fitDriftBaseline([numeric('x', [1, 2, 3, 4, 5])], { bins: 4 }).columns[0]!.kind, 'numeric');
+});
+
 test('categorical histograms: top categories, one slot for everything else, one for nulls', () => {
   const baseline = fitDriftBaseline([strings('c', ['a', 'a', 'a', 'b', 'b', 'c', null])], { maxCategories: 2 });
   const column = baseline.columns[0]!;

@@ -207,6 +207,15 @@ test('a baseline that does not match the contract stops the scan and the fit, na
       }
     }
   }
+  // One value in every trusted row: the detectors do without the column, and say so; drift
+  // compares it value by value, so the scan's varied incomes show.
+  const constant = edited('one-income.csv', (cells, row) => cells.map((cell, c) => (c === income && row >= 0 ? '50000' : cell)));
+  const run = await scanTo('one-income', ['--baseline', constant]);
+  const findings = run.report.findings as { code: string; severity: string; message: string }[];
+  const dropped = findings.find((f) => f.code === 'detectors:features_dropped');
+  assert.equal(dropped?.severity, 'info');
+  assert.match(dropped!.message, /column 'income' holds one value \(50000\) in every fitting row/);
+  assert.equal(findings.find((f) => f.code === 'drift:income')?.severity, 'fail');
 });
 
 test('a model fitted for another contract is refused, naming the file', async () => {
