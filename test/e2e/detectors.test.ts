@@ -113,6 +113,8 @@ test('fit --model, then scan --model: the same quarantine as fitting on the base
   const model = join(work, 'credit.model.json');
   const fitted = await runCli(['fit', TRUSTED, '--contract', CONTRACT, '--model', model]);
   assert.equal(fitted.code, 0, fitted.stderr);
+  // The label-flip rule's false alarms on the trusted rows, out of fold: 36 of 4,000.
+  assert.match(fitted.stdout, /\n  label flips: 0\.9% of the trusted rows flagged out of fold\n$/);
   const reused = await scanTo('reused', ['--model', model]);
   assert.deepEqual([...reused.quarantine], [...baselineRun]);
   assert.equal(reused.report.model.source, 'file');
@@ -216,6 +218,8 @@ test('a baseline that does not match the contract stops the scan and the fit, na
   assert.equal(dropped?.severity, 'info');
   assert.match(dropped!.message, /column 'income' holds one value \(50000\) in every fitting row/);
   assert.equal(findings.find((f) => f.code === 'drift:income')?.severity, 'fail');
+  const fitted = await runCli(['fit', constant, '--contract', CONTRACT, '--model', join(work, 'one-income.model.json')]);
+  assert.match(fitted.stdout, /\n  not used: column 'income' holds one value \(50000\) in every fitting row\n/);
 });
 
 test('a model fitted for another contract is refused, naming the file', async () => {

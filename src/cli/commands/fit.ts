@@ -28,8 +28,14 @@ Same data, contract and seed: the same bundle, byte for byte, but for its creati
       sampleRows: numberOption(values, 'fit-rows'),
     });
     await saveModel(model, modelPath);
-    const skipped = Object.entries(model.bundle.skipped).map(([detector, why]) => `\n  skipped ${detector}: ${why}`).join('');
-    stdout.write(`wrote ${modelPath} (${model.bundle.sampleRows} rows sampled, sha256 ${model.sha256})${skipped}\n`);
+    const { labelModel, encoder } = model.bundle;
+    const notes = [
+      // On trusted rows, what the label-flip rule flags out of fold is the false alarms a scan should expect.
+      ...(labelModel?.fitFlagged != null ? [`label flips: ${(100 * labelModel.fitFlagged).toFixed(1)}% of the trusted rows flagged out of fold`] : []),
+      ...encoder.dropped.map((d) => `not used: ${d.message}`),
+      ...Object.entries(model.bundle.skipped).map(([detector, why]) => `skipped ${detector}: ${why}`),
+    ];
+    stdout.write(`wrote ${modelPath} (${model.bundle.sampleRows} rows sampled, sha256 ${model.sha256})${notes.map((n) => `\n  ${n}`).join('')}\n`);
     return 0;
   },
 };
