@@ -5,6 +5,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { schemaError } from '../../src/contract/json-schema.js';
 import { loadContract } from '../../src/contract/load.js';
 import { fit, saveModel } from '../../src/pipeline/fit.js';
 import { ROOT, runCli, tempDir } from '../helpers.js';
@@ -141,6 +142,7 @@ test('without a baseline the detectors fit on a sample of the scanned data; drif
   // A sample of the input is no baseline for drift or triggers: told as information, out of the verdict.
   const told = (report: typeof self.report) => (report.findings as { code: string; severity: string }[]).filter((f) => f.severity === 'info').map((f) => f.code);
   assert.deepEqual(told(self.report), ['trigger:skipped', 'drift:skipped']);
+  assert.equal(schemaError('report.schema.json', self.report), null);
   assert.ok((self.report.verdictReasons as string[]).every((reason) => !/skipped/.test(reason)));
   assert.deepEqual(told(baselineReport), []);
 });
