@@ -166,7 +166,15 @@ export function fitModel(sample: Batch, contract: Contract, options: FitOptions)
     skipped.trigger = why;
   } else {
     const { classes, codes } = encodeLabels(labelColumn);
+    // A label with thousands of values (an identifier named as the label, say) would make models
+    // and counts with a slot per class for every node and value, for a rule that needs rows of
+    // each class in every fold.
+    const tooManyClasses = (limit: number, key: string) =>
+      classes.length > limit ? `the label has ${classes.length} classes in the sample, more than detectors.${key}.maxClasses (${limit})` : null;
+    const labelFlipClasses = tooManyClasses(settings.labelFlip.maxClasses, 'label_flip');
+    const triggerClasses = tooManyClasses(settings.trigger.maxClasses, 'trigger');
     if (!settings.labelFlip.enabled) skipped.label_flip = 'disabled in the contract (detectors.label_flip.enabled: false)';
+    else if (labelFlipClasses !== null) skipped.label_flip = labelFlipClasses;
     else {
       const matrix = encodeFeatures(encoder, sample, 'standardised');
       const rows = sampleRows(matrix.rows, settings.labelFlip.maxFitRows, streamSeeds.labelRows);
@@ -182,6 +190,7 @@ export function fitModel(sample: Batch, contract: Contract, options: FitOptions)
     }
     const distinct = new Set(codes.filter((c) => c >= 0)).size;
     if (!settings.trigger.enabled) skipped.trigger = 'disabled in the contract (detectors.trigger.enabled: false)';
+    else if (triggerClasses !== null) skipped.trigger = triggerClasses;
     else if (distinct < 2) skipped.trigger = `the label has ${distinct} class${distinct === 1 ? '' : 'es'} in the sample; triggers pair a value with one of several labels`;
     else if (present.length === 0) skipped.trigger = 'no feature column in the sample';
     else {

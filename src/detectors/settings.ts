@@ -31,6 +31,8 @@ export interface LabelFlipSettings {
   readonly maxFalseAlarms: number;
   /** Fitted on the scanned data itself, the most of its sample the rule may flag out of fold (default 0.3). */
   readonly maxSelfFlagged: number;
+  /** Most label classes the detector takes on (default 100); more, and it is skipped. */
+  readonly maxClasses: number;
   /** Class-balance shift (total variation distance) that warns / fails. */
   readonly balance: { readonly warn: number; readonly fail: number };
 }
@@ -45,6 +47,8 @@ export interface TriggerSettings {
   readonly minPurity: number;
   readonly alpha: number;
   readonly maxPerColumn: number;
+  /** Most label classes the detector takes on (default 100); more, and it is skipped. */
+  readonly maxClasses: number;
 }
 
 export interface DriftSettings {
@@ -126,6 +130,7 @@ export function detectorSettings(contract: Contract): DetectorSettings {
       maxFitRows: number(l, 'maxFitRows', 'detectors.label_flip', 20_000, ...positiveInteger),
       maxFalseAlarms: number(l, 'maxFalseAlarms', 'detectors.label_flip', 0.1, ...shareUpToAll),
       maxSelfFlagged: number(l, 'maxSelfFlagged', 'detectors.label_flip', 0.3, ...shareUpToAll),
+      maxClasses: number(l, 'maxClasses', 'detectors.label_flip', 100, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
       balance: warnFail(l, 'balance', 'detectors.label_flip', 0.1, 0.2),
     },
     trigger: {
@@ -138,6 +143,7 @@ export function detectorSettings(contract: Contract): DetectorSettings {
       minPurity: number(t, 'minPurity', 'detectors.trigger', 0.9, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
       alpha: number(t, 'alpha', 'detectors.trigger', 0.01, ...share),
       maxPerColumn: number(t, 'maxPerColumn', 'detectors.trigger', 3, ...positiveInteger),
+      maxClasses: number(t, 'maxClasses', 'detectors.trigger', 100, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
     },
     drift: {
       enabled: flag(d, 'enabled', 'drift'),

@@ -102,6 +102,22 @@ test('a label model that would flag too many of the rows it was fitted on is ski
   assert.throws(() => detectorSettings({ ...CONTRACT, detectors: { label_flip: { maxFalseAlarms: 0 } } }), /maxFalseAlarms.*\(0, 1\]/);
 });
 
+test('a label with more classes than maxClasses skips the label-flip and trigger detectors, saying so', () => {
+  const data = sample(360, 6);
+  // 120 classes, three rows each: an identifier named as the label, say.
+  const many = batch(data.columns.map((c) => (c.name === 'kind' ? strings('kind', Array.from({ length: 360 }, (_, r) => `k${r % 120}`)) : c)));
+  const skipped = fitModel(many, CONTRACT, { seed: 1, createdAt: CREATED });
+  assert.equal(skipped.labelModel, null);
+  assert.equal(skipped.triggerBaseline, null);
+  assert.equal(skipped.skipped.label_flip, 'the label has 120 classes in the sample, more than detectors.label_flip.maxClasses (100)');
+  assert.equal(skipped.skipped.trigger, 'the label has 120 classes in the sample, more than detectors.trigger.maxClasses (100)');
+  // The other detectors fit as usual.
+  assert.ok(skipped.outlier !== null && skipped.driftBaseline !== null);
+  const lifted = fitModel(many, { ...CONTRACT, detectors: { label_flip: { maxClasses: 200 }, trigger: { maxClasses: 200 } } }, { seed: 1, createdAt: CREATED });
+  assert.doesNotMatch(lifted.skipped.label_flip ?? '', /maxClasses/);
+  assert.ok(lifted.triggerBaseline !== null);
+});
+
 test('malformed model files give a clear input error', () => {
   const good = JSON.parse(serialiseModel(fitModel(sample(300, 3), CONTRACT, { seed: 1, createdAt: CREATED })));
   const cases: [string, RegExp][] = [
