@@ -145,7 +145,7 @@ export const labelFlipCheck = defineCheck({
         share: rows > 0 ? flagged / rows : 0,
         meanLabelQuality: scored > 0 ? qualitySum / scored : null,
         // Rows of the input the model was fitted on, judged by out-of-fold probabilities.
-        outOfFoldRows: parts.reduce((sum, p) => sum + (p.outOfFold ?? 0), 0),
+        outOfFoldRows: parts.reduce((sum, p) => sum + p.outOfFold, 0),
         // Share of its fitting rows the rule flagged out of fold (false alarms, on trusted rows).
         fitFlaggedShare: ready.model.fitFlagged,
         labelQualityHistogram: histogramSummary(parts.map((p) => p.histogram)),

@@ -92,8 +92,9 @@ function flag(parent: Section, key: string, path: string): boolean {
 }
 
 const positiveInteger = [(v: number) => Number.isInteger(v) && v >= 1, 'a positive integer'] as const;
+const integerFromTwo = [(v: number) => Number.isInteger(v) && v >= 2, 'an integer >= 2'] as const;
 const share = [(v: number) => v > 0 && v < 1, 'a number between 0 and 1 (exclusive)'] as const;
-/** 1 lets every share through. */
+/** A share that may be 1 (for a limit, 1 lets every share through). */
 const shareUpToAll = [(v: number) => v > 0 && v <= 1, 'a number in (0, 1]'] as const;
 const nonNegative = [(v: number) => v >= 0, 'a number >= 0'] as const;
 
@@ -123,14 +124,14 @@ export function detectorSettings(contract: Contract): DetectorSettings {
     },
     labelFlip: {
       enabled: flag(l, 'enabled', 'detectors.label_flip'),
-      folds: number(l, 'folds', 'detectors.label_flip', 5, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
+      folds: number(l, 'folds', 'detectors.label_flip', 5, ...integerFromTwo),
       trees: number(l, 'trees', 'detectors.label_flip', 50, ...positiveInteger),
       minLeaf: number(l, 'minLeaf', 'detectors.label_flip', 3, ...positiveInteger),
       priorRows: number(l, 'priorRows', 'detectors.label_flip', 20, ...nonNegative),
       maxFitRows: number(l, 'maxFitRows', 'detectors.label_flip', 20_000, ...positiveInteger),
       maxFalseAlarms: number(l, 'maxFalseAlarms', 'detectors.label_flip', 0.1, ...shareUpToAll),
       maxSelfFlagged: number(l, 'maxSelfFlagged', 'detectors.label_flip', 0.3, ...shareUpToAll),
-      maxClasses: number(l, 'maxClasses', 'detectors.label_flip', 100, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
+      maxClasses: number(l, 'maxClasses', 'detectors.label_flip', 100, ...integerFromTwo),
       balance: warnFail(l, 'balance', 'detectors.label_flip', 0.1, 0.2),
     },
     trigger: {
@@ -140,14 +141,14 @@ export function detectorSettings(contract: Contract): DetectorSettings {
       minRows: number(t, 'minRows', 'detectors.trigger', 10, ...positiveInteger),
       minShare: number(t, 'minShare', 'detectors.trigger', 0.002, ...share),
       minLift: number(t, 'minLift', 'detectors.trigger', 4, (v) => v > 1, 'a number above 1'),
-      minPurity: number(t, 'minPurity', 'detectors.trigger', 0.9, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
+      minPurity: number(t, 'minPurity', 'detectors.trigger', 0.9, ...shareUpToAll),
       alpha: number(t, 'alpha', 'detectors.trigger', 0.01, ...share),
       maxPerColumn: number(t, 'maxPerColumn', 'detectors.trigger', 3, ...positiveInteger),
-      maxClasses: number(t, 'maxClasses', 'detectors.trigger', 100, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
+      maxClasses: number(t, 'maxClasses', 'detectors.trigger', 100, ...integerFromTwo),
     },
     drift: {
       enabled: flag(d, 'enabled', 'drift'),
-      bins: number(d, 'bins', 'drift', 10, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
+      bins: number(d, 'bins', 'drift', 10, ...integerFromTwo),
       maxCategories: number(d, 'maxCategories', 'drift', 50, ...positiveInteger),
       minRows: number(d, 'minRows', 'drift', 100, ...positiveInteger),
       psi: warnFail(d, 'psi', 'drift', 0.1, 0.25),
