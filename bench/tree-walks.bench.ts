@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeBatch, type Batch } from '../src/core/types.js';
+import type { Batch } from '../src/core/types.js';
 import { parseModel } from '../src/detectors/bundle.js';
 import { compileTrees } from '../src/detectors/extra-trees.js';
 import { encodeFeatures } from '../src/detectors/features.js';
@@ -49,40 +49,16 @@ async function walksOf(label: string, dist: string): Promise<Walks> {
   return { label, forest: module.walkForest, trees: module.walkTrees };
 }
 
-/** The first `rows` rows of the scan benchmark's table, as one batch. */
+/** The first `rows` rows of the scan benchmark's table, read as one batch. */
 async function firstRows(rows: number): Promise<Batch> {
   const contract = (await loadContract(CONTRACT)).contract;
   const source = await openSource(INPUT, 'raw');
-  const batches: Batch[] = [];
-  let taken = 0;
   try {
-    for await (const raw of source.batches()) {
-      const batch = applyContractTypes(raw, contract);
-      // A source reuses a batch's arrays: keep copies.
-      batches.push(makeBatch(taken, batch.rowCount, batch.columns.map((c) => ({ ...c, values: c.values.slice(0, batch.rowCount), valid: c.valid?.slice() ?? null }) as typeof c)));
-      taken += batch.rowCount;
-      if (taken >= rows) break;
-    }
+    for await (const raw of source.batches({ batchRows: rows })) return applyContractTypes(raw, contract);
+    throw new Error(`${INPUT} has no rows`);
   } finally {
     await source.close();
   }
-  const columns = batches[0]!.columns.map((column, c) => {
-    const parts = batches.map((b) => b.columns[c]!);
-    const values = column.type === 'string' ? parts.flatMap((p) => p.values as string[]).slice(0, rows) : concat(parts.map((p) => p.values as Float64Array | Uint8Array)).slice(0, rows);
-    const valid = parts.some((p) => p.valid !== null) ? concat(parts.map((p) => p.valid ?? new Uint8Array(p.values.length).fill(1))).slice(0, rows) : null;
-    return { ...column, values, valid } as typeof column;
-  });
-  return makeBatch(0, Math.min(rows, taken), columns);
-}
-
-function concat<T extends Float64Array | Uint8Array>(parts: T[]): T {
-  const out = new (parts[0]!.constructor as new (n: number) => T)(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 async function main(): Promise<void> {
