@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { openSource } from '../src/io/source.js';
 import { loadContract } from '../src/contract/load.js';
 import { scan } from '../src/pipeline/scan.js';
@@ -31,12 +30,20 @@ const { values: args } = parseArgs({
 
 const WORK = join(tmpdir(), 'datawarden-bench');
 
+/**
+ * DuckDB for making the bench data, loaded only by the parent: a child measures what the CLI
+ * loads, and the CLI loads DuckDB with require(), without the lexing an ESM import of it costs.
+ */
+async function duckdb(): Promise<typeof import('@duckdb/node-api').DuckDBInstance> {
+  return (await import('@duckdb/node-api')).DuckDBInstance;
+}
+
 /** Deterministic pseudo-random columns from DuckDB's hash, so the data does not depend on threads. */
 async function generate(path: string, rows: number, seed: number): Promise<void> {
   if (existsSync(path)) return;
   const u = (k: number) => `((hash(range, ${seed * 100 + k}) % 1000000007)::DOUBLE / 1000000007)`;
   const floats = Array.from({ length: 10 }, (_, k) => `${u(k)} * ${100 * (k + 1)} AS f${k}`).join(', ');
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  const db = await (await (await duckdb()).create(':memory:')).connect();
   await db.run(`COPY (SELECT ${floats},
       (${u(10)} * 100000)::INTEGER AS i0, (${u(11)} * 90)::INTEGER AS i1,
       ['north', 'south', 'east', 'west', 'central'][(${u(12)} * 5)::INTEGER % 5 + 1] AS category,
@@ -111,7 +118,7 @@ async function main(): Promise<void> {
   const csvRows = Number(args['csv-rows']);
   const csv = join(WORK, `bench-${csvRows}-${seed}-v2.csv`);
   if (!existsSync(csv)) {
-    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const db = await (await (await duckdb()).create(':memory:')).connect();
     await db.run(`COPY (SELECT * FROM read_parquet('${small}') LIMIT ${csvRows}) TO '${csv}' (FORMAT csv, HEADER true)`);
     db.closeSync();
   }
