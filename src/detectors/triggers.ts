@@ -138,9 +138,49 @@ export function slotCount(baseline: BinnedColumnBaseline): number {
   return baseline.edges.length + 3 + baseline.spikes.length;
 }
 
-interface SlotLookup {
-  readonly edges: EdgeLookup;
-  readonly spikes: EdgeLookup | null;
+/**
+ * Which slot of a binned column a number falls in, with the baseline's fields read once into
+ * numbers and typed arrays: the lookup runs for every value of every binned column of a scan.
+ */
+class SlotLookup {
+  private readonly edges: EdgeLookup;
+  private readonly spikes: EdgeLookup | null;
+  private readonly spikeValues: Float64Array;
+  private readonly min: number;
+  private readonly max: number;
+  /** The slot above max, and the first spike's. */
+  private readonly above: number;
+  private readonly firstSpike: number;
+
+  constructor(baseline: BinnedColumnBaseline) {
+    this.edges = new EdgeLookup(baseline.edges);
+    this.spikes = baseline.spikes.length > 0 ? new EdgeLookup(baseline.spikes) : null;
+    this.spikeValues = Float64Array.from(baseline.spikes);
+    this.min = baseline.min;
+    this.max = baseline.max;
+    this.above = baseline.edges.length + 2;
+    this.firstSpike = baseline.edges.length + 3;
+  }
+
+  /** The slot (spike or bin) holding v (v must not be NaN). */
+  slotOf(v: number): number {
+    if (this.spikes !== null) {
+      // Spikes are ascending: v is one when the last spike at or below it equals it.
+      const below = this.spikes.countAtOrBelow(v);
+      if (below > 0 && this.spikeValues[below - 1] === v) return this.firstSpike + below - 1;
+    }
+    if (v < this.min) return 0;
+    if (v > this.max) return this.above;
+    return 1 + this.edges.countAtOrBelow(v);
+  }
+
+  /** slots[r]: the slot of row r's value, -1 for a row not counted (no label, or a value missing or not finite, as cellNumber). */
+  slotsOf(values: Float64Array, valid: Uint8Array | null, codes: Int32Array, slots: Int32Array): void {
+    for (let r = 0; r < codes.length; r++) {
+      const v = values[r]!;
+      slots[r] = codes[r]! < 0 || (valid !== null && valid[r] !== 1) || !Number.isFinite(v) ? -1 : this.slotOf(v);
+    }
+  }
 }
 
 const slotLookups = new WeakMap<BinnedColumnBaseline, SlotLookup>();
@@ -148,7 +188,7 @@ const slotLookups = new WeakMap<BinnedColumnBaseline, SlotLookup>();
 function slotLookup(baseline: BinnedColumnBaseline): SlotLookup {
   let lookup = slotLookups.get(baseline);
   if (lookup === undefined) {
-    lookup = { edges: new EdgeLookup(baseline.edges), spikes: baseline.spikes.length > 0 ? new EdgeLookup(baseline.spikes) : null };
+    lookup = new SlotLookup(baseline);
     slotLookups.set(baseline, lookup);
   }
   return lookup;
@@ -156,19 +196,7 @@ function slotLookup(baseline: BinnedColumnBaseline): SlotLookup {
 
 /** Index of the slot (spike or bin) holding v (v must not be NaN). */
 export function binOf(baseline: BinnedColumnBaseline, v: number): number {
-  return slotWith(baseline, slotLookup(baseline), v);
-}
-
-/** binOf with the column's lookups already fetched. */
-function slotWith(baseline: BinnedColumnBaseline, lookup: SlotLookup, v: number): number {
-  if (lookup.spikes !== null) {
-    // Spikes are ascending: v is one when the last spike at or below it equals it.
-    const below = lookup.spikes.countAtOrBelow(v);
-    if (below > 0 && baseline.spikes[below - 1] === v) return baseline.edges.length + 3 + below - 1;
-  }
-  if (v < baseline.min) return 0;
-  if (v > baseline.max) return baseline.edges.length + 2;
-  return 1 + lookup.edges.countAtOrBelow(v);
+  return slotLookup(baseline).slotOf(v);
 }
 
 /** Fits the baseline side on trusted rows; `labels` holds class numbers (-1 for none). */
@@ -300,22 +328,12 @@ export interface TriggerState {
   readonly states: readonly (KeyedState | BinnedState)[];
 }
 
-/** The slot of each counted row (binOf, with the lookups fetched once), -1 for the others. */
-function slotsOf(fitted: BinnedColumnBaseline, values: Float64Array | Uint8Array, valid: Uint8Array | null, codes: Int32Array, slots: Int32Array): void {
-  const lookup = slotLookup(fitted);
-  for (let r = 0; r < codes.length; r++) {
-    const v = values[r]!;
-    // As cellNumber: a value that is not finite counts as missing.
-    slots[r] = codes[r]! < 0 || (valid !== null && valid[r] !== 1) || !Number.isFinite(v) ? -1 : slotWith(fitted, lookup, v);
-  }
-}
-
 /**
  * Counts per (slot, label) and the majority vote per slot. The vote without a branch (which
  * would be mispredicted about every other row): an empty slot takes v with one vote, else v adds
  * a vote to its candidate or takes one away. `pick` is scratch for choosing the candidate.
  */
-function countAndVote(state: BinnedState, K: number, values: Float64Array | Uint8Array, codes: Int32Array, slots: Int32Array, pick: Float64Array): void {
+function countAndVote(state: BinnedState, K: number, values: Float64Array, codes: Int32Array, slots: Int32Array, pick: Float64Array): void {
   const { counts, candidate, votes } = state;
   for (let r = 0; r < codes.length; r++) {
     const bin = slots[r]!;
@@ -462,13 +480,14 @@ export class TriggerAccumulator {
   }
 
   private addBins(state: BinnedState, fitted: BinnedColumnBaseline, column: Column, codes: Int32Array): void {
-    if (column.type === 'string') return;
+    // Only numbers are binned (a column of text or booleans is keyed when fitted).
+    if (column.type === 'string' || column.type === 'bool') return;
     const rows = codes.length;
     // Two passes, each a function of its own (so each is optimised on its own): the slots first
     // (-1 for rows not counted), then the counts and votes, whose branches are hard to predict
     // and are best kept away from the lookups.
     if (this.slots.length < rows) this.slots = new Int32Array(rows);
-    slotsOf(fitted, column.values, column.valid, codes, this.slots);
+    slotLookup(fitted).slotsOf(column.values, column.valid, codes, this.slots);
     countAndVote(state, this.baseline.classes.length, column.values, codes, this.slots, this.pick);
   }
 
