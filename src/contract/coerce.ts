@@ -4,7 +4,7 @@
 // so the schema check quarantines its row instead of the whole scan failing.
 import type { Contract } from '../core/contract.js';
 import { isNumberText, jsonStringValue, parseBoolText, parseNumberText, parseTimestamp } from '../core/parse.js';
-import { makeBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
+import { makeBatch, makeColumn, type Batch, type Column, type LogicalType } from '../core/types.js';
 
 export function applyContractTypes(batch: Batch, contract: Contract): Batch {
   let changed = false;
@@ -47,15 +47,7 @@ function present(column: Column, i: number): boolean {
 }
 
 function finish<T extends Column>(column: T, b: Builder, type: LogicalType, values: unknown, badKind: 'type' | 'unparseable'): Column {
-  return {
-    name: column.name,
-    sourceType: column.sourceType,
-    type,
-    values,
-    valid: b.anyInvalid ? b.valid : null,
-    bad: b.anyBad ? b.bad : null,
-    badKind,
-  } as Column;
+  return makeColumn(column.name, column.sourceType, type, values as Column['values'], b.anyInvalid ? b.valid : null, b.anyBad ? b.bad : null, badKind);
 }
 
 /** Reads a number-like text for a numeric target, or null when it is not one; ints must be integral. */
@@ -139,7 +131,7 @@ function fromJson(column: Extract<Column, { type: 'string' }>, target: LogicalTy
 function fromTyped(column: Column, target: LogicalType, rowCount: number): Column {
   const b = builder(rowCount);
   if (column.type === 'int' && target === 'float') {
-    return { ...column, type: 'float' };
+    return makeColumn(column.name, column.sourceType, 'float', column.values, column.valid, column.bad, column.badKind);
   }
   if (column.type === 'float' && target === 'int') {
     // Parquet writers often store integer columns as doubles; integral values pass.

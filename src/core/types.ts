@@ -39,6 +39,20 @@ export interface StringColumn extends ColumnBase {
 
 export type Column = NumericColumn | BoolColumn | StringColumn;
 
+/**
+ * A column built with the one property order every reader and every step uses, so that code
+ * reading columns meets a single object shape (a spread of another column does not keep it, and
+ * V8 throws away code compiled for one shape when it meets another).
+ */
+export function makeColumn(name: string, sourceType: string, type: Column['type'], values: Column['values'], valid: Uint8Array | null, bad: Uint8Array | null, badKind?: 'type' | 'unparseable'): Column {
+  return { name, sourceType, type, values, valid, bad, badKind } as Column;
+}
+
+/** The column with other rows (sliced, gathered) of the same name and types. */
+export function withRows(column: Column, values: Column['values'], valid: Uint8Array | null, bad: Uint8Array | null): Column {
+  return makeColumn(column.name, column.sourceType, column.type, values, valid, bad, column.badKind);
+}
+
 /** A slice of the dataset: rows [rowOffset, rowOffset + rowCount) of the input, column-major. */
 export interface Batch {
   readonly rowOffset: number;
@@ -99,9 +113,7 @@ export function sliceBatch(batch: Batch, from: number, to: number): Batch {
   const columns = batch.columns.map((c): Column => {
     const valid = c.valid === null ? null : c.valid.subarray(from, to);
     const bad = c.bad === null ? null : c.bad.subarray(from, to);
-    if (c.type === 'string') return { ...c, valid, bad, values: c.values.slice(from, to) };
-    if (c.type === 'bool') return { ...c, valid, bad, values: c.values.subarray(from, to) };
-    return { ...c, valid, bad, values: c.values.subarray(from, to) };
+    return withRows(c, c.type === 'string' ? c.values.slice(from, to) : c.values.subarray(from, to), valid, bad);
   });
   const rowHashes = batch.rowHashes && new Map([...batch.rowHashes].map(([key, { hi, lo }]) => [key, { hi: hi.subarray(from, to), lo: lo.subarray(from, to) }]));
   return makeBatch(batch.rowOffset + from, to - from, columns, batch.raw && sliceBatch(batch.raw, from, to), rowHashes);

@@ -8,7 +8,7 @@ import {
 } from 'apache-arrow';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError, firstLine } from '../core/errors.js';
-import { makeBatch, sliceBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
+import { makeBatch, makeColumn, sliceBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
 import type { Format } from './formats.js';
 import { assertRowCount, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
@@ -222,7 +222,7 @@ function arrowColumn(column: InputColumn, chunks: readonly Data[]): Column {
     }
     at += data.length;
   }
-  const base = { name: column.name, sourceType: column.sourceType, valid: anyInvalid ? valid : null, bad: null };
+  const present = anyInvalid ? valid : null;
   const type = column.type!;
   if (type === 'string') {
     const values = new Array<string>(length);
@@ -231,7 +231,7 @@ function arrowColumn(column: InputColumn, chunks: readonly Data[]): Column {
       const vector = makeVectorView(data);
       for (let i = 0; i < data.length; i++, at++) values[at] = valid[at] === 1 ? stringOf(vector.get(i)) : '';
     }
-    return { ...base, type, values };
+    return makeColumn(column.name, column.sourceType, type, values, present, null);
   }
   if (type === 'bool') {
     const values = new Uint8Array(length);
@@ -240,7 +240,7 @@ function arrowColumn(column: InputColumn, chunks: readonly Data[]): Column {
       const vector = makeVectorView(data);
       for (let i = 0; i < data.length; i++, at++) values[at] = vector.get(i) ? 1 : 0;
     }
-    return { ...base, type, values };
+    return makeColumn(column.name, column.sourceType, type, values, present, null);
   }
   const values = new Float64Array(length);
   at = 0;
@@ -248,7 +248,7 @@ function arrowColumn(column: InputColumn, chunks: readonly Data[]): Column {
     fillNumbers(data, values, at);
     at += data.length;
   }
-  return { ...base, type, values };
+  return makeColumn(column.name, column.sourceType, type, values, present, null);
 }
 
 interface ValueGetter {

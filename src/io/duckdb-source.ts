@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError } from '../core/errors.js';
-import { hashKey, makeBatch, type Batch, type Column } from '../core/types.js';
+import { hashKey, makeBatch, makeColumn, type Batch, type Column } from '../core/types.js';
 import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, RowTextSplitter, rowTextSql, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
 import { assertRowCount, DEFAULT_BATCH_ROWS, TEXT_BATCH_ROWS, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
@@ -281,8 +281,6 @@ async function* streamBatches(
 function toColumn(buffer: ColumnBuffer): Column {
   const { plan } = buffer;
   const { valid, doubles, bytes, strings } = buffer.take();
-  const base = { name: plan.name, sourceType: plan.sourceType, valid, bad: null };
-  if (plan.vector === 'double') return { ...base, type: plan.type as 'int' | 'float' | 'timestamp', values: doubles };
-  if (plan.vector === 'bool') return { ...base, type: 'bool', values: bytes };
-  return { ...base, type: 'string', values: strings };
+  const values = plan.vector === 'double' ? doubles : plan.vector === 'bool' ? bytes : strings;
+  return makeColumn(plan.name, plan.sourceType, plan.type, values, valid, null);
 }

@@ -5,7 +5,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema }
 import { compressors } from 'hyparquet-compressors';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError, firstLine } from '../core/errors.js';
-import { makeBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
+import { makeBatch, makeColumn, type Batch, type Column, type LogicalType } from '../core/types.js';
 import { assertRowCount, type ReadMode, type ReadOptions, type Source } from './source.js';
 
 interface SchemaElement {
@@ -129,22 +129,22 @@ function columnOf(column: InputColumn, rows: unknown[][], index: number): Column
     valid[r] = ok;
     if (!ok) anyNull = true;
   }
-  const base = { name: column.name, sourceType: column.sourceType, valid: anyNull ? valid : null, bad: null };
+  const present = anyNull ? valid : null;
   if (column.type === 'string') {
     const values = rows.map((row) => {
       const value = row[index];
       if (value === null || value === undefined) return '';
       return value instanceof Uint8Array ? blobText(value) : String(value);
     });
-    return { ...base, type: 'string', values };
+    return makeColumn(column.name, column.sourceType, 'string', values, present, null);
   }
   if (column.type === 'bool') {
-    return { ...base, type: 'bool', values: Uint8Array.from(rows, (row) => (row[index] ? 1 : 0)) };
+    return makeColumn(column.name, column.sourceType, 'bool', Uint8Array.from(rows, (row) => (row[index] ? 1 : 0)), present, null);
   }
   const values = new Float64Array(n);
   for (let r = 0; r < n; r++) {
     const value = rows[r]![index];
     if (valid[r] === 1) values[r] = value instanceof Date ? value.getTime() * 1000 : Number(value as number | bigint);
   }
-  return { ...base, type: column.type!, values };
+  return makeColumn(column.name, column.sourceType, column.type!, values, present, null);
 }

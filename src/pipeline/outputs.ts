@@ -2,7 +2,7 @@
 // batch, in input order.
 import type { InputShape } from '../core/check.js';
 import type { Contract } from '../core/contract.js';
-import { makeBatch, type Batch, type Column } from '../core/types.js';
+import { makeBatch, makeColumn, withRows, type Batch, type Column } from '../core/types.js';
 import type { Format } from '../io/formats.js';
 import { openWriter, type OutputColumn, type TableWriter } from '../io/write/index.js';
 import type { Quarantine } from './findings.js';
@@ -51,9 +51,9 @@ function gatherStrings(source: readonly string[], rows: Int32Array, count: numbe
 export function gatherColumn(column: Column, rows: Int32Array, count: number, runs: Runs = runsOf(rows, count)): Column {
   const valid = column.valid === null ? null : gatherTyped(column.valid, new Uint8Array(count), runs);
   const bad = column.bad === null ? null : gatherTyped(column.bad, new Uint8Array(count), runs);
-  if (column.type === 'string') return { ...column, valid, bad, values: gatherStrings(column.values, rows, count) };
-  if (column.type === 'bool') return { ...column, valid, bad, values: gatherTyped(column.values, new Uint8Array(count), runs) };
-  return { ...column, valid, bad, values: gatherTyped(column.values, new Float64Array(count), runs) };
+  if (column.type === 'string') return withRows(column, gatherStrings(column.values, rows, count), valid, bad);
+  if (column.type === 'bool') return withRows(column, gatherTyped(column.values, new Uint8Array(count), runs), valid, bad);
+  return withRows(column, gatherTyped(column.values, new Float64Array(count), runs), valid, bad);
 }
 
 function cleanColumnsOf(input: InputShape, crossFormat: boolean, contract?: Contract): OutputColumn[] {
@@ -136,8 +136,8 @@ export class RowRouter {
       const runs = runsOf(held, heldCount);
       const columns = raw.columns.map((c) => gatherColumn(c, held, heldCount, runs));
       columns.push(
-        { name: ROW_COLUMN, type: 'int', sourceType: 'BIGINT', values: heldRow, valid: null, bad: null },
-        { name: REASONS_COLUMN, type: 'string', sourceType: 'VARCHAR', values: heldReasons, valid: null, bad: null },
+        makeColumn(ROW_COLUMN, 'BIGINT', 'int', heldRow, null, null),
+        makeColumn(REASONS_COLUMN, 'VARCHAR', 'string', heldReasons, null, null),
       );
       await this.quarantineWriter!.write(makeBatch(raw.rowOffset, heldCount, columns));
     }

@@ -1,7 +1,7 @@
 // A seeded reservoir sample of a dataset's rows (Vitter's algorithm R), kept column by column in
 // typed arrays, for fitting detectors without holding the dataset.
 import type { Contract } from '../core/contract.js';
-import { makeBatch, type Batch, type Column } from '../core/types.js';
+import { makeBatch, makeColumn, type Batch, type Column } from '../core/types.js';
 import { applyContractTypes } from '../contract/coerce.js';
 import { openSource, type ReadMode } from '../io/source.js';
 
@@ -80,10 +80,11 @@ export async function sampleRows(
   const columns: Column[] = (slots ?? []).map(({ column, values, valid }) => {
     const pickedValid = Uint8Array.from(order, (k) => valid[k]!);
     const anyNull = pickedValid.includes(0);
-    const base = { name: column.name, sourceType: column.sourceType, valid: anyNull ? pickedValid : null, bad: null };
-    if (column.type === 'string') return { ...base, type: 'string', values: order.map((k) => (values as string[])[k]!) };
-    if (column.type === 'bool') return { ...base, type: 'bool', values: Uint8Array.from(order, (k) => (values as Uint8Array)[k]!) };
-    return { ...base, type: column.type, values: Float64Array.from(order, (k) => (values as Float64Array)[k]!) };
+    const picked =
+      column.type === 'string' ? order.map((k) => (values as string[])[k]!)
+      : column.type === 'bool' ? Uint8Array.from(order, (k) => (values as Uint8Array)[k]!)
+      : Float64Array.from(order, (k) => (values as Float64Array)[k]!);
+    return makeColumn(column.name, column.sourceType, column.type, picked, anyNull ? pickedValid : null, null);
   });
   return {
     batch: makeBatch(0, kept, columns),

@@ -2,7 +2,7 @@
 // batch as detectors publish them (`scan --emit-scores`). A score a detector did not give (it
 // was skipped, or the row has no label) is null.
 import type { ScoreSink } from '../core/check.js';
-import { makeBatch, type Batch, type Column } from '../core/types.js';
+import { makeBatch, makeColumn, type Batch, type Column } from '../core/types.js';
 import type { Format } from '../io/formats.js';
 import { openWriter, type TableWriter } from '../io/write/index.js';
 import { ROW_COLUMN } from './outputs.js';
@@ -33,13 +33,13 @@ export class ScoreWriter implements ScoreSink {
   /** Writes the scores recorded for this batch. */
   async flush(batch: Batch): Promise<void> {
     const rows = Float64Array.from({ length: batch.rowCount }, (_, i) => batch.rowOffset + i);
-    const columns: Column[] = [{ name: ROW_COLUMN, type: 'int', sourceType: 'BIGINT', values: rows, valid: null, bad: null }];
+    const columns: Column[] = [makeColumn(ROW_COLUMN, 'BIGINT', 'int', rows, null, null)];
     const recorded = this.pending.get(batch);
     this.pending.delete(batch);
     for (const name of SCORE_COLUMNS) {
       const values = recorded?.get(name) ?? new Float64Array(batch.rowCount).fill(Number.NaN);
       const valid = Uint8Array.from(values, (v) => (Number.isNaN(v) ? 0 : 1));
-      columns.push({ name, type: 'float', sourceType: 'DOUBLE', values, valid: valid.includes(0) ? valid : null, bad: null });
+      columns.push(makeColumn(name, 'DOUBLE', 'float', values, valid.includes(0) ? valid : null, null));
     }
     await this.writer!.write(makeBatch(batch.rowOffset, batch.rowCount, columns));
   }
