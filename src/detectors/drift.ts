@@ -4,6 +4,7 @@
 // their own in every histogram, so a change in the null rate is drift too.
 // The scan side is a histogram per column: counts add across batches and merge across workers.
 import { InputError } from '../core/errors.js';
+import { dictionaryOf, recode } from '../core/string-dictionary.js';
 import type { Batch, Column, Severity } from '../core/types.js';
 import { EdgeLookup } from './edges.js';
 import { cellKey, cellNumber } from './features.js';
@@ -157,11 +158,13 @@ function countCategorical(baseline: CategoricalDriftBaseline, column: Column, co
   }
   const other = baseline.categories.length;
   if (column.type === 'string') {
-    const values = column.values;
+    const dictionary = dictionaryOf(column.values);
+    const slotOf = recode(dictionary, index, other);
+    const codes = dictionary.codes;
     const valid = column.valid;
-    for (let r = 0; r < values.length; r++) {
+    for (let r = 0; r < codes.length; r++) {
       if (valid !== null && valid[r] !== 1) counts[other + 1]!++;
-      else counts[index.get(values[r]!) ?? other]!++;
+      else counts[slotOf[codes[r]!]!]!++;
     }
     return;
   }

@@ -8,6 +8,7 @@
 // Nulls never reach a score as NaN: numbers take the baseline median (raw) or mean (standardised),
 // and a column that had nulls in the baseline gets a 0/1 missing indicator.
 import { InputError } from '../core/errors.js';
+import { dictionaryOf, recode } from '../core/string-dictionary.js';
 import type { Batch, Column, LogicalType } from '../core/types.js';
 
 export type EncodingMode = 'raw' | 'standardised';
@@ -118,9 +119,10 @@ export function classCodes(column: Column, keys: readonly string[]): Int32Array 
   const codes = new Int32Array(rows).fill(-1);
   const valid = column.valid;
   if (column.type === 'string') {
-    const index = new Map(keys.map((k, i) => [k, i]));
-    const values = column.values;
-    for (let r = 0; r < rows; r++) if (valid === null || valid[r] === 1) codes[r] = index.get(values[r]!) ?? -1;
+    const dictionary = dictionaryOf(column.values);
+    const codeOf = recode(dictionary, new Map(keys.map((k, i) => [k, i])), -1);
+    const rowCodes = dictionary.codes;
+    for (let r = 0; r < rows; r++) if (valid === null || valid[r] === 1) codes[r] = codeOf[rowCodes[r]!]!;
     return codes;
   }
   if (column.type === 'bool') {
@@ -400,41 +402,49 @@ function encodeText(feature: TextFeature, column: Column, rows: number, data: Fl
 }
 
 /** A category's key per row: a string column's values are its keys; others (rare) go through cellKey once. */
-function keysOf(column: Column, rows: number): readonly (string | null)[] {
-  return column.type === 'string' ? column.values : Array.from({ length: rows }, (_, r) => cellKey(column, r));
+/**
+ * A categorical column's rows as indexes into `index` (-1: a value it lacks, -2: a missing row).
+ * Strings go through the batch's dictionary; numbers and booleans as their cell keys.
+ */
+function categoryCodes(column: Column, rows: number, index: ReadonlyMap<string, number>): Int32Array {
+  const out = new Int32Array(rows);
+  const valid = column.valid;
+  if (column.type === 'string') {
+    const dictionary = dictionaryOf(column.values);
+    const codeOf = recode(dictionary, index, -1);
+    const codes = dictionary.codes;
+    for (let r = 0; r < rows; r++) out[r] = valid !== null && valid[r] !== 1 ? -2 : codeOf[codes[r]!]!;
+    return out;
+  }
+  for (let r = 0; r < rows; r++) {
+    const key = valid !== null && valid[r] !== 1 ? null : cellKey(column, r);
+    out[r] = key === null ? -2 : (index.get(key) ?? -1);
+  }
+  return out;
 }
 
 /** A categorical column as its baseline frequencies (raw encoding) into matrix column c. */
 function encodeFrequencies(feature: CategoricalFeature, column: Column, rows: number, data: Float64Array, c: number): void {
-  const index = categoryIndex(feature);
-  const keys = keysOf(column, rows);
-  const valid = column.valid;
+  const codes = categoryCodes(column, rows, categoryIndex(feature));
+  const frequencies = Float64Array.from(feature.frequencies);
   const base = c * rows;
   for (let r = 0; r < rows; r++) {
-    const key = valid !== null && valid[r] !== 1 ? null : keys[r];
-    if (key === null) {
-      data[base + r] = feature.missingFrequency;
-    } else {
-      const i = index.get(key);
-      data[base + r] = i === undefined ? 0 : feature.frequencies[i]!;
-    }
+    const i = codes[r]!;
+    data[base + r] = i === -2 ? feature.missingFrequency : i === -1 ? 0 : frequencies[i]!;
   }
 }
 
 /** A categorical column one-hot (and its missing indicator) into matrix columns c, c + 1, ... */
 function encodeOneHot(feature: CategoricalFeature, column: Column, rows: number, data: Float64Array, c: number): void {
-  const index = categoryIndex(feature);
-  const keys = keysOf(column, rows);
-  const valid = column.valid;
+  const codes = categoryCodes(column, rows, categoryIndex(feature));
   const indicator = feature.missingIndicator ? (c + feature.oneHot) * rows : -1;
   for (let r = 0; r < rows; r++) {
-    const key = valid !== null && valid[r] !== 1 ? null : keys[r];
-    if (key === null) {
+    const i = codes[r]!;
+    if (i === -2) {
       if (indicator >= 0) data[indicator + r] = 1;
-      continue;
+    } else if (i >= 0 && i < feature.oneHot) {
+      data[(c + i) * rows + r] = 1;
     }
-    const i = index.get(key);
-    if (i !== undefined && i < feature.oneHot) data[(c + i) * rows + r] = 1;
   }
 }
 

@@ -10,6 +10,7 @@
 // and the label purity of the excess. Rows carrying a decided trigger and its label are found by
 // `triggerRows`, per batch.
 import { InputError } from '../core/errors.js';
+import { dictionaryOf } from '../core/string-dictionary.js';
 import type { Batch, Column } from '../core/types.js';
 import { EdgeLookup } from './edges.js';
 import { cellKey, cellNumber, classCodes } from './features.js';
@@ -460,12 +461,20 @@ export class TriggerAccumulator {
       return;
     }
     if (column.type === 'string') {
-      const values = column.values;
+      // Each distinct value's counts row is found once, at its first counted row (so values
+      // are kept in the order rows first count them, as maxKeys needs); a value past maxKeys
+      // counts as overflow on every row, as countsOf does.
+      const dictionary = dictionaryOf(column.values);
+      const rowsOf: (Float64Array | null | undefined)[] = new Array(dictionary.keys.length);
+      const keyCodes = dictionary.codes;
       for (let r = 0; r < codes.length; r++) {
         const y = codes[r]!;
         if (y < 0 || (valid !== null && valid[r] !== 1)) continue;
-        const row = this.countsOf(state, values[r]!);
-        if (row !== undefined) row[y]!++;
+        const k = keyCodes[r]!;
+        let row = rowsOf[k];
+        if (row === undefined) row = rowsOf[k] = this.countsOf(state, dictionary.keys[k]!) ?? null;
+        else if (row === null) state.overflow++;
+        if (row !== null) row[y]!++;
       }
       return;
     }

@@ -282,3 +282,34 @@ test('the baseline survives JSON and damaged baselines are rejected', () => {
   ];
   for (const [input, message] of cases) assert.throws(() => triggerBaselineFromJson(input), (e: unknown) => e instanceof InputError && message.test(e.message), String(message));
 });
+
+test('keyed string column past maxKeys: values are kept in the order labelled rows first bring them, the rest count as overflow row by row', () => {
+  const baseline = fitTriggerBaseline([strings('colour', ['red', 'red'])], Int32Array.from([0, 1]), LABELS, { maxKeys: 2 });
+  // 'blue' first appears on a row without a label, so 'green' is the value kept after 'red'.
+  const cases: { colour: (string | null)[]; label: (string | null)[]; kept: Record<string, number[]>; overflow: number }[] = [
+    {
+      colour: ['blue', 'red', 'green', 'blue', 'green', null, 'blue', 'teal'],
+      label: [null, 'cat', 'dog', 'cat', 'dog', 'cat', 'dog', 'cat'],
+      kept: { red: [1, 0], green: [0, 2] },
+      overflow: 3,
+    },
+    {
+      colour: ['blue', 'blue', 'red'],
+      label: ['dog', 'dog', 'dog'],
+      kept: { blue: [0, 2], red: [0, 1] },
+      overflow: 0,
+    },
+  ];
+  for (const { colour, label, kept, overflow } of cases) {
+    const accumulator = new TriggerAccumulator(baseline, 'label');
+    // Two batches: a value kept in the first stays kept in the second.
+    const half = Math.ceil(colour.length / 2);
+    accumulator.add(batch([strings('colour', colour.slice(0, half)), strings('label', label.slice(0, half))]));
+    accumulator.add(batch([strings('colour', colour.slice(half)), strings('label', label.slice(half))], half));
+    const state = accumulator.toState().states[0]!;
+    assert.equal(state.kind, 'keys');
+    if (state.kind !== 'keys') continue;
+    assert.deepEqual(Object.fromEntries([...state.counts].map(([key, row]) => [key, [...row]])), kept);
+    assert.equal(state.overflow, overflow);
+  }
+});
