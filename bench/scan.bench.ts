@@ -64,9 +64,10 @@ function contractFor(path: string): void {
   writeFileSync(path, JSON.stringify({ name: 'bench', label: 'label', gate: { pass: 0.01, warn: 0.05 }, columns }, null, 1));
 }
 
-/** One measurement in this process: prints {ms, rows, maxRssMb} as JSON. */
+/** One measurement in this process: prints {ms, cpuMs, rows, maxRssMb} as JSON (CPU time of every thread of the process). */
 async function child(kind: string): Promise<void> {
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   let rows = 0;
   if (kind === 'reader') {
     const source = await openSource(args.input!, 'raw');
@@ -83,10 +84,11 @@ async function child(kind: string): Promise<void> {
     rmSync(out, { recursive: true, force: true });
   }
   const ms = performance.now() - started;
-  process.stdout.write(JSON.stringify({ ms, rows, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  const cpu = process.cpuUsage(cpuAtStart);
+  process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rows, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
-interface Measure { ms: number; rows: number; maxRssMb: number }
+interface Measure { ms: number; cpuMs: number; rows: number; maxRssMb: number }
 
 function measure(kind: string, input: string, contract: string, checks: string, model?: string): Measure {
   const extra = [...(checks ? ['--checks', checks] : []), ...(model ? ['--model', model] : [])];
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
   }
   const [reader, readerBig, readerArrow, full, rules, rulesBig, fullBig, detectors, readerCsv, fullCsv] = measured.map((ms) => ({
     ms: median(ms.map((r) => r.ms)),
+    cpuMs: median(ms.map((r) => r.cpuMs)),
     maxRssMb: median(ms.map((r) => r.maxRssMb)),
     rows: ms[0]!.rows,
   })) as [Measure, Measure, Measure, Measure, Measure, Measure, Measure, Measure, Measure, Measure];
@@ -158,8 +161,8 @@ async function main(): Promise<void> {
     `Machine: ${cpus().length} cores (${cpu}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
     `Input: ${rows.toLocaleString('en-US')} rows x 14 columns Parquet (${(Number(execFileSync('stat', ['-c', '%s', small], { encoding: 'utf8' })) / 1e6).toFixed(0)} MB, snappy); medians of ${repeats} runs, each in a fresh process, the runs taking turns.`,
     '',
-    '| run | rows | time (s) | rows/s | vs reader (same rows) | peak RSS (MB) |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| run | rows | time (s) | rows/s | vs reader (same rows) | CPU (s, all threads) | peak RSS (MB) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     // Each run against the bare reader of the same file (the Arrow row: of the same rows as Parquet).
     ...([
       ['bare reader (all columns to typed arrays)', reader, reader],
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
       [`bare reader, CSV (the first ${(csvRows / 1e3).toFixed(0)}k rows as text)`, readerCsv, readerCsv],
       ['scan: schema+range+duplicate, CSV (text parsed against the contract; writes clean.csv)', fullCsv, readerCsv],
     ] as const).map(([name, m, ref]) =>
-      `| ${name} | ${m.rows.toLocaleString('en-US')} | ${(m.ms / 1000).toFixed(2)} | ${rate(m).toLocaleString('en-US')} | ${(m.ms / ref.ms).toFixed(2)}x | ${m.maxRssMb.toFixed(0)} |`),
+      `| ${name} | ${m.rows.toLocaleString('en-US')} | ${(m.ms / 1000).toFixed(2)} | ${rate(m).toLocaleString('en-US')} | ${(m.ms / ref.ms).toFixed(2)}x | ${(m.cpuMs / 1000).toFixed(2)} | ${m.maxRssMb.toFixed(0)} |`),
     '',
     `Peak RSS, schema+range, ${(bigRows / 1e6).toFixed(0)}M vs ${(rows / 1e6).toFixed(0)}M rows: ${((rulesBig.maxRssMb / rules.maxRssMb - 1) * 100).toFixed(1)}% more ` +
       `(the bare reader alone: ${((readerBig.maxRssMb / reader.maxRssMb - 1) * 100).toFixed(1)}% more).`,
