@@ -2,6 +2,7 @@
 // batch up (the feature encoders, drift, triggers, label codes), and each string is a fresh
 // object from the reader whose hash is not known yet: with the dictionary, a string is hashed
 // once a row, and each step then looks up the distinct values only, and reads codes by row.
+import type { StringColumn } from './types.js';
 
 export interface StringDictionary {
   /** The distinct values, in order of first appearance. */
@@ -10,12 +11,16 @@ export interface StringDictionary {
   readonly codes: Int32Array;
 }
 
-/** One dictionary per values array: a batch's column is looked up by every step that reads it. */
-const dictionaries = new WeakMap<readonly string[], StringDictionary>();
+/**
+ * One dictionary per column object: each batch has columns of its own, while a reader may refill
+ * the same values array for a later batch, so the array is not the key.
+ */
+const dictionaries = new WeakMap<StringColumn, StringDictionary>();
 
-export function dictionaryOf(values: readonly string[]): StringDictionary {
-  let dictionary = dictionaries.get(values);
+export function dictionaryOf(column: StringColumn): StringDictionary {
+  let dictionary = dictionaries.get(column);
   if (dictionary === undefined) {
+    const values = column.values;
     const index = new Map<string, number>();
     const keys: string[] = [];
     const codes = new Int32Array(values.length);
@@ -30,7 +35,7 @@ export function dictionaryOf(values: readonly string[]): StringDictionary {
       codes[r] = code;
     }
     dictionary = { keys, codes };
-    dictionaries.set(values, dictionary);
+    dictionaries.set(column, dictionary);
   }
   return dictionary;
 }

@@ -158,7 +158,7 @@ function countCategorical(baseline: CategoricalDriftBaseline, column: Column, co
   }
   const other = baseline.categories.length;
   if (column.type === 'string') {
-    const dictionary = dictionaryOf(column.values);
+    const dictionary = dictionaryOf(column);
     const slotOf = recode(dictionary, index, other);
     const codes = dictionary.codes;
     const valid = column.valid;

@@ -119,7 +119,7 @@ export function classCodes(column: Column, keys: readonly string[]): Int32Array 
   const codes = new Int32Array(rows).fill(-1);
   const valid = column.valid;
   if (column.type === 'string') {
-    const dictionary = dictionaryOf(column.values);
+    const dictionary = dictionaryOf(column);
     const codeOf = recode(dictionary, new Map(keys.map((k, i) => [k, i])), -1);
     const rowCodes = dictionary.codes;
     for (let r = 0; r < rows; r++) if (valid === null || valid[r] === 1) codes[r] = codeOf[rowCodes[r]!]!;
@@ -401,7 +401,6 @@ function encodeText(feature: TextFeature, column: Column, rows: number, data: Fl
   }
 }
 
-/** A category's key per row: a string column's values are its keys; others (rare) go through cellKey once. */
 /**
  * A categorical column's rows as indexes into `index` (-1: a value it lacks, -2: a missing row).
  * Strings go through the batch's dictionary; numbers and booleans as their cell keys.
@@ -410,7 +409,7 @@ function categoryCodes(column: Column, rows: number, index: ReadonlyMap<string, 
   const out = new Int32Array(rows);
   const valid = column.valid;
   if (column.type === 'string') {
-    const dictionary = dictionaryOf(column.values);
+    const dictionary = dictionaryOf(column);
     const codeOf = recode(dictionary, index, -1);
     const codes = dictionary.codes;
     for (let r = 0; r < rows; r++) out[r] = valid !== null && valid[r] !== 1 ? -2 : codeOf[codes[r]!]!;

@@ -464,7 +464,7 @@ export class TriggerAccumulator {
       // Each distinct value's counts row is found once, at its first counted row (so values
       // are kept in the order rows first count them, as maxKeys needs); a value past maxKeys
       // counts as overflow on every row, as countsOf does.
-      const dictionary = dictionaryOf(column.values);
+      const dictionary = dictionaryOf(column);
       const rowsOf: (Float64Array | null | undefined)[] = new Array(dictionary.keys.length);
       const keyCodes = dictionary.codes;
       for (let r = 0; r < codes.length; r++) {

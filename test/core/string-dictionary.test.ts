@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dictionaryOf, recode } from '../../src/core/string-dictionary.js';
+import { makeColumn, type StringColumn } from '../../src/core/types.js';
+
+const column = (values: string[]): StringColumn => makeColumn('colour', 'VARCHAR', 'string', values, null, null) as StringColumn;
 
 test('string dictionary: distinct values in order of first appearance, each row coded by its value', () => {
   const cases: { values: string[]; keys: string[]; codes: number[] }[] = [
@@ -10,20 +13,29 @@ test('string dictionary: distinct values in order of first appearance, each row 
     { values: ['x'.repeat(3), 'xxx', 'XXX', 'é', 'e\u0301'], keys: ['xxx', 'XXX', 'é', 'e\u0301'], codes: [0, 0, 1, 2, 3] },
   ];
   for (const { values, keys, codes } of cases) {
-    const dictionary = dictionaryOf(values);
+    const dictionary = dictionaryOf(column(values));
     assert.deepEqual(dictionary.keys, keys);
     assert.deepEqual([...dictionary.codes], codes);
   }
 });
 
-test('string dictionary: made once per values array, so the steps reading one batch share it', () => {
-  const values = ['a', 'b', 'a'];
-  assert.equal(dictionaryOf(values), dictionaryOf(values));
-  assert.notEqual(dictionaryOf(values), dictionaryOf([...values]));
+test('string dictionary: made once per column, so the steps reading one batch share it', () => {
+  const colours = column(['a', 'b', 'a']);
+  assert.equal(dictionaryOf(colours), dictionaryOf(colours));
+});
+
+test('string dictionary: a values array refilled for a later batch (as the reader reuses its arrays) gets its own dictionary', () => {
+  const values = ['red', 'red', 'blue'];
+  const first = dictionaryOf(column(values));
+  values.splice(0, 3, 'green', 'blue', 'green');
+  const second = dictionaryOf(column(values));
+  assert.deepEqual(first.keys, ['red', 'blue']);
+  assert.deepEqual(second.keys, ['green', 'blue']);
+  assert.deepEqual([...second.codes], [0, 1, 0]);
 });
 
 test('string dictionary: recode gives each value its entry in an index, or the stand-in for values it lacks', () => {
-  const dictionary = dictionaryOf(['green', 'red', 'blue', 'red']);
+  const dictionary = dictionaryOf(column(['green', 'red', 'blue', 'red']));
   const index = new Map([['red', 0], ['green', 1]]);
   assert.deepEqual([...recode(dictionary, index, -1)], [1, 0, -1]);
   assert.deepEqual([...recode(dictionary, new Map(), 7)], [7, 7, 7]);
