@@ -425,11 +425,10 @@ function categoryCodes(column: Column, rows: number, index: ReadonlyMap<string, 
 /** A categorical column as its baseline frequencies (raw encoding) into matrix column c. */
 function encodeFrequencies(feature: CategoricalFeature, column: Column, rows: number, data: Float64Array, c: number): void {
   const codes = categoryCodes(column, rows, categoryIndex(feature));
-  const frequencies = Float64Array.from(feature.frequencies);
   const base = c * rows;
   for (let r = 0; r < rows; r++) {
     const i = codes[r]!;
-    data[base + r] = i === -2 ? feature.missingFrequency : i === -1 ? 0 : frequencies[i]!;
+    data[base + r] = i === -2 ? feature.missingFrequency : i === -1 ? 0 : feature.frequencies[i]!;
   }
 }
 
