@@ -280,22 +280,24 @@ test('batches of different sizes: small ones are gathered, large ones form their
   const path = await assertRoundTrip(specs, cellBatches, { rowGroupRows: 100 });
   const info = await chunks(path);
   const groups = [...new Map(info.map((c) => [c.rowGroup, c.rows])).values()];
-  // 30+30+50 gathered; 250 alone; the pending 10 goes out before the 100-row batch; 99+1; 5 at close.
-  assert.deepEqual(groups, [110, 250, 10, 100, 100, 5]);
+  // 30+30+50 gathered; 250 alone; the pending 10 goes out before the 100-row batch; 99 alone
+  // (half a row group or more, nothing pending); 1+5 at close.
+  assert.deepEqual(groups, [110, 250, 10, 100, 99, 6]);
   assert.equal(info.length, groups.length * specs.length);
   const meta = await db.runAndReadAll(`SELECT num_rows, num_row_groups FROM parquet_file_metadata('${path}')`);
   assert.deepEqual(meta.getRowObjectsJson(), [{ num_rows: '575', num_row_groups: '6' }]);
 });
 
-test('the default row group gathers batches to at least 65536 rows', async () => {
+test('the default row group gathers batches under half its size to at least 65536 rows', async () => {
   const specs: OutputColumn[] = [{ name: 'v', type: 'int', sourceType: 'INTEGER' }];
-  const sizes = [40000, 40000, 70000, 10];
+  // 20000+20000+30000 gathered; 40000 alone (at least 32768, nothing pending); 70000 alone; 10.
+  const sizes = [20000, 20000, 30000, 40000, 70000, 10];
   let next = 0;
   const batches = sizes.map((size) => batchOf(specs, { v: Array.from({ length: size }, () => next++) }));
   const path = await writeFile(specs, batches);
-  assert.deepEqual([...new Map((await chunks(path)).map((c) => [c.rowGroup, c.rows])).values()], [80000, 70000, 10]);
+  assert.deepEqual([...new Map((await chunks(path)).map((c) => [c.rowGroup, c.rows])).values()], [70000, 40000, 70000, 10]);
   const sum = await db.runAndReadAll(`SELECT count(*)::INTEGER AS n, sum(v)::BIGINT AS s, count(DISTINCT v)::INTEGER AS d FROM read_parquet('${path}')`);
-  assert.deepEqual(sum.getRowObjectsJson(), [{ n: 150010, s: String((150010 * 150009) / 2), d: 150010 }]);
+  assert.deepEqual(sum.getRowObjectsJson(), [{ n: 180010, s: String((180010 * 180009) / 2), d: 180010 }]);
 });
 
 test('a string column switches between dictionary and plain encoding across row groups', async () => {

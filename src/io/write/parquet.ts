@@ -26,7 +26,8 @@ export interface ParquetWriterOptions {
   readonly alwaysCompress?: boolean;
   /**
    * Smaller batches are gathered until a row group holds at least this many rows; a batch this
-   * large is written as a row group of its own. Default 65536.
+   * large, or half this large with nothing gathered, is written as a row group of its own.
+   * Default 65536.
    */
   readonly rowGroupRows?: number;
 }
@@ -226,8 +227,10 @@ class ParquetFileWriter implements TableWriter {
       throw new Error(`parquet: batch has ${batch.columns.length} columns, the file ${this.fields.length}`);
     }
     const values = batch.columns.map((column, c) => valuesOf(column, this.kinds[c]!, rows));
-    if (rows >= this.rowGroupRows) {
-      // Large batches go out as they are, without a copy.
+    // Large batches go out as they are, without a copy. So does a batch of at least half a row
+    // group when nothing is pending: the clean rows of a full input batch, a little short of
+    // one, would otherwise be copied only to be written out with the next batch's first rows.
+    if (rows >= this.rowGroupRows || (this.pendingRows === 0 && rows * 2 >= this.rowGroupRows)) {
       await this.flushPending();
       await this.writeRowGroup(values, rows);
       return;
