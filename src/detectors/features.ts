@@ -374,18 +374,31 @@ function encodeNumeric(feature: NumericFeature, column: Column, mode: EncodingMo
   const fill = mode === 'raw' ? feature.median : 0;
   const shift = mode === 'raw' ? 0 : feature.mean;
   const factor = mode === 'raw' ? 1 : 1 / feature.scale;
-  // cellNumber inlined (columnFor has ruled out strings): missing or not finite takes the fill.
   const values = column.values as Float64Array | Uint8Array;
   const valid = column.valid;
+  // Every row is first encoded as if present, in a loop without a branch (one with a branch a
+  // row ran at about twice the time); v * 0 is 0 for a finite v and NaN otherwise.
+  let notFinite = 0;
   for (let r = 0; r < rows; r++) {
     const v = values[r]!;
-    if ((valid !== null && valid[r] !== 1) || !Number.isFinite(v)) {
+    data[base + r] = (v - shift) * factor;
+    notFinite += v * 0;
+  }
+  if (notFinite === 0 && (valid === null || allSet(valid, rows))) return;
+  // cellNumber inlined (columnFor has ruled out strings): missing or not finite takes the fill.
+  for (let r = 0; r < rows; r++) {
+    if ((valid !== null && valid[r] !== 1) || !Number.isFinite(values[r]!)) {
       data[base + r] = fill;
       if (indicator >= 0) data[indicator + r] = 1;
-    } else {
-      data[base + r] = (v - shift) * factor;
     }
   }
+}
+
+/** Whether flags[0 .. rows) are all 1. */
+function allSet(flags: Uint8Array, rows: number): boolean {
+  let product = 1;
+  for (let r = 0; r < rows; r++) product &= flags[r]!;
+  return product === 1;
 }
 
 /** Word flags of a text column into matrix columns c, c + 1, ... */

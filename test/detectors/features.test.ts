@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../src/core/errors.js';
 import { encodeFeatures, featureNames, fitFeatureEncoder, matrixFromRows, sliceRows, takeRows, cellKey } from '../../src/detectors/features.js';
+import type { NumericColumn } from '../../src/core/types.js';
 import { batch, bools, numeric, strings } from './helpers.js';
 
 function assertClose(actual: number[], expected: number[]): void {
@@ -82,6 +83,28 @@ test('new batches: unseen categories, nulls where the baseline had none, no NaN'
   assert.deepEqual(column(raw, 'age'), [35, 1e9, 35]);
   // member had no nulls in the baseline: a null takes the median, without an indicator.
   assert.deepEqual(column(raw, 'member'), [1, 1, 0]);
+});
+
+test('numeric encoding, whether a batch has a validity mask, gaps in it or values that are not finite', () => {
+  // age was fitted with a null (median 35, an indicator); a mask's gaps may hold stale numbers.
+  const encoder = fitFeatureEncoder(trusted.columns, { minCategoryRows: 1 });
+  const age = (values: number[], valid: number[] | null): NumericColumn =>
+    ({ name: 'age', type: 'float', sourceType: 'test', values: Float64Array.from(values), valid: valid && Uint8Array.from(valid), bad: null });
+  const cases: { name: string; column: NumericColumn; raw: number[]; missing: number[] }[] = [
+    { name: 'no mask, all finite', column: age([20, 60, 35], null), raw: [20, 60, 35], missing: [0, 0, 0] },
+    { name: 'a mask with every row set', column: age([20, 60, 35], [1, 1, 1]), raw: [20, 60, 35], missing: [0, 0, 0] },
+    { name: 'a mask with gaps over stale values', column: age([20, 99, 35, 98], [1, 0, 1, 0]), raw: [20, 35, 35, 35], missing: [0, 1, 0, 1] },
+    { name: 'no mask, NaN and infinities', column: age([NaN, 20, -Infinity, Infinity], null), raw: [35, 20, 35, 35], missing: [1, 0, 1, 1] },
+  ];
+  for (const { name, column: ageColumn, raw, missing } of cases) {
+    const rows = raw.length;
+    const scan = batch([ageColumn, strings('city', Array(rows).fill('a')), bools('member', Array(rows).fill(true))]);
+    const m = encodeFeatures(encoder, scan, 'raw');
+    assert.deepEqual(column(m, 'age'), raw, name);
+    assert.deepEqual(column(m, 'age:missing'), missing, name);
+    const z = column(encodeFeatures(encoder, scan, 'standardised'), 'age');
+    assert.deepEqual(z.map((v, r) => missing[r] === 1 && v === 0), missing.map((flag) => flag === 1), `${name}: missing rows at the mean`);
+  }
 });
 
 test('a string column that is mostly distinct values is dropped as high-cardinality', () => {
