@@ -376,16 +376,35 @@ function encodeNumeric(feature: NumericFeature, column: Column, mode: EncodingMo
   const factor = mode === 'raw' ? 1 : 1 / feature.scale;
   const values = column.values as Float64Array | Uint8Array;
   const valid = column.valid;
-  // Every row is first encoded as if present, in a loop without a branch (one with a branch a
-  // row ran at about twice the time); v * 0 is 0 for a finite v and NaN otherwise.
+  const allFinite = encodePresent(values, rows, data, base, shift, factor);
+  if (allFinite && (valid === null || allSet(valid, rows))) return;
+  fillMissing(values, valid, rows, data, base, indicator, fill);
+}
+
+/**
+ * Every row encoded as if present, in a loop without a branch (one with a branch a row ran at
+ * about twice the time); whether every value was finite (v * 0 is 0 for a finite v, else NaN).
+ * The loop is the whole function: V8 compiles a long loop while it runs (on-stack replacement),
+ * before the code after it has ever run, and code after it without type feedback threw that
+ * compiled loop away at the end of every call.
+ */
+function encodePresent(values: Float64Array | Uint8Array, rows: number, data: Float64Array, base: number, shift: number, factor: number): boolean {
   let notFinite = 0;
   for (let r = 0; r < rows; r++) {
     const v = values[r]!;
     data[base + r] = (v - shift) * factor;
     notFinite += v * 0;
   }
-  if (notFinite === 0 && (valid === null || allSet(valid, rows))) return;
-  // cellNumber inlined (columnFor has ruled out strings): missing or not finite takes the fill.
+  return notFinite === 0;
+}
+
+/**
+ * As cellNumber: a missing or non-finite value takes the fill, and its indicator (when there is
+ * one, at `indicator`) is set. A function of its own, so that the loop has type feedback when it
+ * is first optimised (inside encodeNumeric, whose first columns need no fixing, it had none, and
+ * its optimised code was thrown away again at every batch with a missing value).
+ */
+function fillMissing(values: Float64Array | Uint8Array, valid: Uint8Array | null, rows: number, data: Float64Array, base: number, indicator: number, fill: number): void {
   for (let r = 0; r < rows; r++) {
     if ((valid !== null && valid[r] !== 1) || !Number.isFinite(values[r]!)) {
       data[base + r] = fill;
