@@ -114,6 +114,9 @@ function rangeOf(rows: number, k: number): [number, number] {
   return [k * CHUNK_ROWS, Math.min(rows, (k + 1) * CHUNK_ROWS)];
 }
 
+/** Pools kept between scans, by thread count (ScoringThreads.lease). */
+const keptPools = new Map<number, ScoringThreads>();
+
 /** Shared arrays kept for reuse per length: a scan's batches are all one size. */
 const POOLED_PER_LENGTH = 4;
 
@@ -128,11 +131,36 @@ export class ScoringThreads implements WorkerThreads {
   private readonly open: Job[] = [];
   private nextId = 0;
   private closed = false;
+  /** Whether this pool is kept between scans (lease), and how many leases of it are open. */
+  private kept = false;
+  private leases = 0;
 
   private constructor(
     private readonly script: URL,
     private readonly size: number,
   ) {}
+
+  /**
+   * Threads for a scan, kept in the process after it for the next scan: a process that scans
+   * again (a queue worker's job processor, a library user) finds its threads started and their
+   * code compiled. Idle threads do not keep the process alive. Close the lease as a pool; its
+   * threads stay, and the shared arrays it kept for reuse are let go. Concurrent leases share the
+   * threads; a pool whose threads have all failed is replaced by a new one.
+   */
+  static lease(count = defaultScoringThreads()): ScoringThreads | undefined {
+    const size = Math.floor(count);
+    const kept = keptPools.get(size);
+    if (kept !== undefined && kept.slots.some((slot) => !slot.dead)) {
+      kept.leases++;
+      return kept;
+    }
+    const threads = ScoringThreads.open(size);
+    if (threads === undefined) return undefined;
+    threads.kept = true;
+    threads.leases = 1;
+    keptPools.set(size, threads);
+    return threads;
+  }
 
   /** Threads for a scan, or undefined when there are none to use (count 0, or no compiled worker). */
   static open(count = defaultScoringThreads()): ScoringThreads | undefined {
@@ -211,8 +239,16 @@ export class ScoringThreads implements WorkerThreads {
     }
   }
 
-  /** Ends every thread. Jobs still open (a scan that failed) reject. */
+  /**
+   * Ends every thread; jobs still open (a scan that failed) reject. A lease (see lease) leaves
+   * the threads running for the next one and lets go of the arrays kept for reuse once no lease
+   * is open: the next scan's batches may have other sizes.
+   */
   async close(): Promise<void> {
+    if (this.kept) {
+      if (this.leases > 0 && --this.leases === 0) this.pool.clear();
+      return;
+    }
     this.closed = true;
     this.pool.clear();
     for (const slot of this.slots.splice(0)) {

@@ -273,7 +273,7 @@ export interface RangeResult {
 function scoringThreadsFor(plan: ScanPlan, range?: RowRange): ScoringThreads | undefined {
   if (plan.model === undefined || !plan.definitions.some((d) => d.meta.needsModel)) return undefined;
   if (fitsOneBatch(plan.shape.declaredRows, range, plan.options.batchRows ?? DEFAULT_BATCH_ROWS)) return undefined;
-  return ScoringThreads.open(plan.options.threads);
+  return ScoringThreads.lease(plan.options.threads);
 }
 
 /** Whether the rows to check (a range's, else the input's) are known to be at most one batch. */

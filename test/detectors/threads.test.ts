@@ -77,3 +77,41 @@ test('a task that fails rejects, and a closed pool scores on this thread', async
   await threads.runChunked('forest', { compiled: compileForest(forest), data: matrix.data, stride: matrix.rows, out }, matrix.rows);
   assert.deepEqual(out, scoreIsolationForest(forest, matrix));
 });
+
+/** Outlier scores of a batch through a pool, against this thread's. */
+async function assertScoresThrough(threads: ScoringThreads, b: number): Promise<void> {
+  let scores: Float64Array | undefined;
+  await new BatchScorer(threads).outliers(forest, bundle.encoder, batches[b]!, (s) => void (scores = s.slice()));
+  assert.deepEqual(scores, scoreIsolationForest(forest, encodeFeatures(bundle.encoder, batches[b]!, 'raw')));
+}
+
+test('a leased pool is kept for the next lease, and lets go of its reuse arrays when the last lease closes', async () => {
+  const first = ScoringThreads.lease(1);
+  assert.ok(first, 'the compiled scoring worker is next to its module');
+  await assertScoresThrough(first, 0);
+  const released = first.shared(100);
+  first.release(released);
+  await first.close();
+  const second = ScoringThreads.lease(1);
+  assert.equal(second, first, 'the same pool, its thread started');
+  assert.notEqual(second!.shared(100), released);
+  await assertScoresThrough(second!, 1);
+  await second!.close();
+});
+
+test('concurrent leases share a pool; one whose thread has failed is replaced', async () => {
+  const a = ScoringThreads.lease(1)!;
+  const b = ScoringThreads.lease(1)!;
+  assert.equal(a, b);
+  // A payload that cannot be posted fails the thread; the job is done here.
+  const matrix = encodeFeatures(bundle.encoder, batches[1]!, 'raw');
+  const out = new Float64Array(matrix.rows);
+  await a.runChunked('forest', { compiled: compileForest(forest), data: matrix.data, stride: matrix.rows, out, unpostable: () => 0 }, matrix.rows);
+  assert.deepEqual(out, scoreIsolationForest(forest, matrix));
+  await a.close();
+  await b.close();
+  const c = ScoringThreads.lease(1)!;
+  assert.notEqual(c, a, 'a new pool, since the old one has no live thread');
+  await assertScoresThrough(c, 0);
+  await c.close();
+});
