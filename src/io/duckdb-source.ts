@@ -1,10 +1,9 @@
 // Parquet, CSV and JSON Lines through DuckDB's streaming reader.
 import { open } from 'node:fs/promises';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError } from '../core/errors.js';
 import { hashKey, makeBatch, makeColumn, type Batch, type Column } from '../core/types.js';
-import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, RowTextSplitter, rowTextSql, isNestedType, readPlanFor, sqlIdentifier, sqlString, type ReadPlan } from './duckdb.js';
+import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, RowTextSplitter, rowTextSql, isNestedType, readPlanFor, sqlIdentifier, sqlString, type DuckDBConnection, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
 import { assertRowCount, DEFAULT_BATCH_ROWS, TEXT_BATCH_ROWS, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
@@ -88,11 +87,11 @@ export async function csvHeader(path: string): Promise<string[]> {
 export async function duckdbReadsParquet(path: string): Promise<boolean> {
   const connection = await connect();
   try {
-    const reader = await connection.runAndReadAll(
+    const rows = await connection.rows(
       `SELECT count(*) FROM parquet_metadata(${sqlString(path)}) WHERE compression = 'LZ4' ` +
         `OR (encodings LIKE '%BYTE_STREAM_SPLIT%' AND type NOT IN ('FLOAT', 'DOUBLE'))`,
     );
-    return Number(reader.getRows()[0]![0]) === 0;
+    return Number(rows[0]![0]) === 0;
   } catch {
     return true;
   } finally {
@@ -111,8 +110,8 @@ async function assertCsvWellFormed(path: string): Promise<void> {
 
 async function describe(connection: DuckDBConnection, relation: string, path: string): Promise<[string, string][]> {
   try {
-    const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`);
-    return reader.getRows().map((row) => [String(row[0]), String(row[1])]);
+    const rows = await connection.rows(`DESCRIBE SELECT * FROM ${relation}`);
+    return rows.map((row) => [String(row[0]), String(row[1])]);
   } catch (error) {
     throw new InputError(`cannot read: ${duckdbMessage(error)}`, { subject: path, cause: error });
   }
@@ -120,8 +119,8 @@ async function describe(connection: DuckDBConnection, relation: string, path: st
 
 async function declaredParquetRows(connection: DuckDBConnection, path: string): Promise<number> {
   try {
-    const reader = await connection.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${sqlString(path)})`);
-    return Number(reader.getRows()[0]![0]);
+    const rows = await connection.rows(`SELECT num_rows FROM parquet_file_metadata(${sqlString(path)})`);
+    return Number(rows[0]![0]);
   } catch (error) {
     throw new InputError(`cannot read Parquet metadata: ${duckdbMessage(error)}`, { subject: path, cause: error });
   }
@@ -255,10 +254,10 @@ async function* streamBatches(
       } finally {
         pending = undefined;
       }
-      if (!chunk || chunk.rowCount === 0) break;
+      const bytes = chunk ? new ChunkBytes(chunk) : null;
+      if (bytes === null || bytes.rowCount === 0) break;
       // DuckDB makes the next chunk while this one is copied (and while the batch is checked).
       pending = fetch();
-      const bytes = new ChunkBytes(chunk);
       const count = bytes.rowCount;
       for (let from = 0; from < count; ) {
         const take = Math.min(count - from, batchRows - buffered);

@@ -6,35 +6,94 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createRequire } from 'node:module';
-import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance as Instance } from '@duckdb/node-api';
-import type { DataChunk as DataChunkHandle } from '@duckdb/node-bindings';
+import type { Connection, Database, DataChunk as DataChunkHandle, Result } from '@duckdb/node-bindings';
 import type { LogicalType, RowHashes } from '../core/types.js';
 
-// Both packages are CommonJS. Loaded with require, not import: an ESM import of a CommonJS module
-// first scans its source for named exports, which doubles what loading DuckDB costs a scan
-// (about 80 ms more, on every run).
+// The bindings are CommonJS. Loaded with require, not import: an ESM import of a CommonJS module
+// first scans its source for named exports (about 80 ms more a scan). datawarden calls DuckDB's C
+// API through them directly: @duckdb/node-api, the friendlier layer over them, takes about 65 ms
+// to load (close to 700 module loads), on every command that reads data.
 const require = createRequire(import.meta.url);
-const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
 const bindings = require('@duckdb/node-bindings') as typeof import('@duckdb/node-bindings');
 
-let instance: Promise<Instance> | undefined;
+let database: Promise<Database> | undefined;
 
-/** A new connection on the process-wide instance; each stream needs its own connection. */
-export async function connect(): Promise<DuckDBConnection> {
-  instance ??= DuckDBInstance.create(':memory:', {
+function openDatabase(): Promise<Database> {
+  const options: Record<string, string | undefined> = {
+    duckdb_api: 'datawarden',
     // Large COPY and sort work spills here instead of growing the heap.
     temp_directory: join(tmpdir(), `datawarden-duckdb-${process.pid}`),
     preserve_insertion_order: 'true',
     // Read-once streaming gains nothing from caching file blocks, and the cache grows with the file.
     enable_external_file_cache: 'false',
     // Queue workers run one job per process and core; DuckDB's default (every core) would oversubscribe.
-    ...(process.env.DATAWARDEN_DUCKDB_THREADS ? { threads: process.env.DATAWARDEN_DUCKDB_THREADS } : {}),
-    ...(process.env.DATAWARDEN_DUCKDB_MEMORY ? { memory_limit: process.env.DATAWARDEN_DUCKDB_MEMORY } : {}),
+    threads: process.env.DATAWARDEN_DUCKDB_THREADS || undefined,
+    memory_limit: process.env.DATAWARDEN_DUCKDB_MEMORY || undefined,
     // No extension may be fetched at run time: everything datawarden reads is built in.
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
-  });
-  return (await instance).connect();
+  };
+  const config = bindings.create_config();
+  for (const [name, value] of Object.entries(options)) if (value !== undefined) bindings.set_config(config, name, value);
+  return bindings.open(':memory:', config);
+}
+
+/** A new connection on the process-wide database; each stream needs its own connection. */
+export async function connect(): Promise<DuckDBConnection> {
+  database ??= openDatabase();
+  return new DuckDBConnection(await bindings.connect(await database));
+}
+
+/** The few calls datawarden makes on a connection. */
+export class DuckDBConnection {
+  constructor(private readonly handle: Connection) {}
+
+  /** Runs a statement to its end; the rows it changed (for a COPY, the rows written). */
+  async run(sql: string): Promise<number> {
+    return bindings.rows_changed(await bindings.query(this.handle, sql));
+  }
+
+  /** Every row of a (small) result, each value as its text, null for NULL. */
+  async rows(sql: string): Promise<(string | null)[][]> {
+    const result = await bindings.query(this.handle, `SELECT COLUMNS(*)::VARCHAR FROM (${sql})`);
+    const columns = bindings.column_count(result);
+    const rows: (string | null)[][] = [];
+    for (;;) {
+      const chunk = await bindings.fetch_chunk(result);
+      const count = chunk === null ? 0 : bindings.data_chunk_get_size(chunk);
+      if (chunk === null || count === 0) return rows;
+      const bytes = new ChunkBytes(chunk);
+      const vectors = Array.from({ length: columns }, (_, c) => bytes.column(c, 16));
+      for (let r = 0; r < count; r++) {
+        rows.push(vectors.map(({ data, validity }) => {
+          if (validity !== null && ((validity[r >>> 3]! >>> (r & 7)) & 1) === 0) return null;
+          return readString(new DataView(data.buffer, data.byteOffset, data.byteLength), r * 16);
+        }));
+      }
+    }
+  }
+
+  /** A result read chunk by chunk as DuckDB makes them (`fetchChunk`: null at the end). */
+  async stream(sql: string): Promise<StreamingResult> {
+    const prepared = await bindings.prepare(this.handle, sql);
+    try {
+      return new StreamingResult(await bindings.execute_prepared_streaming(prepared));
+    } finally {
+      bindings.destroy_prepare_sync(prepared);
+    }
+  }
+
+  closeSync(): void {
+    bindings.disconnect_sync(this.handle);
+  }
+}
+
+export class StreamingResult {
+  constructor(private readonly result: Result) {}
+
+  fetchChunk(): Promise<DataChunkHandle | null> {
+    return bindings.fetch_chunk(this.result);
+  }
 }
 
 export function sqlString(value: string): string {
@@ -101,9 +160,9 @@ export class ChunkBytes {
   readonly rowCount: number;
   private readonly handle: DataChunkHandle;
 
-  constructor(chunk: DuckDBDataChunk) {
-    this.handle = (chunk as unknown as { chunk: DataChunkHandle }).chunk;
-    this.rowCount = chunk.rowCount;
+  constructor(chunk: DataChunkHandle) {
+    this.handle = chunk;
+    this.rowCount = bindings.data_chunk_get_size(chunk);
   }
 
   /** The column's values (`itemBytes` each) and its validity mask (64-bit words; null: all valid). */

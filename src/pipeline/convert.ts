@@ -55,10 +55,9 @@ export async function convert(inputPath: string, outputPath: string, outFormat: 
 async function copyNatively(inputPath: string, from: Format, temp: string, to: Format): Promise<number> {
   const connection = await connect();
   try {
-    const result = await connection.run(
+    return await connection.run(
       `COPY (SELECT * FROM ${relationSql(inputPath, from, 'typed')}) TO ${sqlString(temp)} ${copyOptions(to)}`,
     );
-    return result.rowsChanged;
   } catch (error) {
     throw new InputError(`cannot convert: ${duckdbMessage(error)}`, { subject: inputPath, cause: error });
   } finally {

@@ -13,11 +13,11 @@ import { arrowFileBatchRows } from '../io/arrow-source.js';
 export async function parquetRowGroups(path: string): Promise<number[]> {
   const connection = await connect();
   try {
-    const reader = await connection.runAndReadAll(
+    const rows = await connection.rows(
       `SELECT row_group_id, max(row_group_num_rows) FROM parquet_metadata(${sqlString(path)}) ` +
         'GROUP BY row_group_id ORDER BY row_group_id',
     );
-    return reader.getRows().map((row) => Number(row[1]));
+    return rows.map((row) => Number(row[1]));
   } catch (error) {
     throw new InputError(`cannot read Parquet metadata: ${(error as Error).message.split('\n', 1)[0]}`, { subject: path, cause: error });
   } finally {

@@ -66,13 +66,14 @@ Module._resolveFilename = function (...args) {
   return url;
 };
 `);
-  const heavy = ['apache-arrow', '@duckdb/node-api', 'bullmq', 'ioredis'];
+  // @duckdb/node-api is loaded by no command: datawarden calls DuckDB through its bindings.
+  const heavy = ['apache-arrow', '@duckdb/node-bindings', '@duckdb/node-api', 'bullmq', 'ioredis'];
   const scanCsv = ['scan', join(ROOT, 'datasets/credit/incoming.csv'), '--contract', join(ROOT, 'schemas/credit.contract.json'), '--no-audit', '--checks', 'schema,range'];
   const cases: { args: string[]; loads: string[] }[] = [
     { args: ['--help'], loads: [] },
     { args: ['scan', '--help'], loads: [] },
-    { args: [...scanCsv, '--out', join(dir, 'csv')], loads: ['@duckdb/node-api'] },
-    { args: [...scanCsv, '--out', join(dir, 'arrow'), '--format', 'arrow'], loads: ['apache-arrow', '@duckdb/node-api'] },
+    { args: [...scanCsv, '--out', join(dir, 'csv')], loads: ['@duckdb/node-bindings'] },
+    { args: [...scanCsv, '--out', join(dir, 'arrow'), '--format', 'arrow'], loads: ['apache-arrow', '@duckdb/node-bindings'] },
   ];
   for (const { args, loads } of cases) {
     const run = spawnSync(process.execPath, ['--require', join(dir, 'requires.cjs'), '--import', join(dir, 'register.mjs'), CLI, ...args], { encoding: 'utf8' });
