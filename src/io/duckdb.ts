@@ -60,15 +60,15 @@ export class DuckDBConnection {
     const rows: (string | null)[][] = [];
     for (;;) {
       const chunk = await bindings.fetch_chunk(result);
-      const count = chunk === null ? 0 : bindings.data_chunk_get_size(chunk);
-      if (chunk === null || count === 0) return rows;
-      const bytes = new ChunkBytes(chunk);
-      const vectors = Array.from({ length: columns }, (_, c) => bytes.column(c, 16));
-      for (let r = 0; r < count; r++) {
-        rows.push(vectors.map(({ data, validity }) => {
-          if (validity !== null && ((validity[r >>> 3]! >>> (r & 7)) & 1) === 0) return null;
-          return readString(new DataView(data.buffer, data.byteOffset, data.byteLength), r * 16);
-        }));
+      const bytes = chunk === null ? null : new ChunkBytes(chunk);
+      if (bytes === null || bytes.rowCount === 0) return rows;
+      const vectors = Array.from({ length: columns }, (_, c) => {
+        const { data, validity } = bytes.column(c, 16);
+        return { view: new DataView(data.buffer, data.byteOffset, data.byteLength), validity };
+      });
+      for (let r = 0; r < bytes.rowCount; r++) {
+        rows.push(vectors.map(({ view, validity }) =>
+          validity !== null && ((validity[r >>> 3]! >>> (r & 7)) & 1) === 0 ? null : readString(view, r * 16)));
       }
     }
   }
