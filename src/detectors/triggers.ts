@@ -639,14 +639,16 @@ export class TriggerAccumulator {
           let n = 0;
           for (let k = 0; k < K; k++) n += state.counts[b * K + k]!;
           if (n === 0) continue;
-          // A value that holds at least 3/4 of the bin's rows (votes >= n / 2) is the trigger itself.
+          // The vote's candidate holds at least `votes` of the bin's rows: its rows since it last
+          // took the bin, less one for every other value's row since. When that is half the bin
+          // or more, the value is judged on its own, with those rows as its evidence.
           const spike = b >= firstSpike;
           const value = spike ? fitted.spikes[b - firstSpike]! : state.candidate[b]!;
           const exact = spike || state.votes[b]! >= n / 2;
           let exactLift = 0;
           let evidence: [number, number] | null = null;
           if (exact && !spike) {
-            const atLeast = (n + state.votes[b]!) / 2;
+            const atLeast = state.votes[b]!;
             const baseExact = fitted.modes[b] === value ? fitted.modeCounts[b]! : 0;
             exactLift = atLeast / N / Math.max(baseExact / N0, 1 / N0);
             evidence = [atLeast, baseExact];

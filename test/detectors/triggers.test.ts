@@ -6,6 +6,7 @@ import type { Batch } from '../../src/core/types.js';
 import { encodeLabels } from '../../src/detectors/label-model.js';
 import {
   TriggerAccumulator,
+  binOf,
   fitTriggerBaseline,
   logTailBound,
   triggerBaselineFromJson,
@@ -115,6 +116,33 @@ test('not triggers: a new value with mixed labels, a common value with one label
     few.label[i * 100] = 'cat';
   }
   assert.deepEqual(scan(baseline, toBatch(few)).reasons, []);
+});
+
+test("an exact value's evidence is the rows its vote is sure of, not more", () => {
+  const baseline = fitBaseline();
+  const x = baseline.columns[1]!;
+  assert.ok(x.kind === 'bins');
+  const value = 0.4321;
+  const bin = binOf(x, value);
+  // Eight other values of the same bin come first and cancel each other's votes; then 20 rows
+  // of the trigger value, so its vote ends at 20 in a bin of 28 rows.
+  const others = Array.from({ length: 400 }, (_, i) => value + (i - 200) * 1e-6).filter((v) => v !== value && binOf(x, v) === bin);
+  assert.ok(others.length >= 8);
+  const rows = cleanRows(3000, 21);
+  for (let i = 0; i < 3000; i++) if (binOf(x, rows.x[i]!) === bin) rows.x[i] = 0.9;
+  for (let i = 0; i < 8; i++) {
+    rows.x[i] = others[i * 10]!;
+    rows.label[i] = 'cat';
+  }
+  for (let i = 100; i < 3000; i += 145) {
+    rows.x[i] = value;
+    rows.label[i] = 'cat';
+  }
+  const [trigger] = scan(baseline, toBatch(rows)).triggers;
+  assert.equal(trigger?.display, '0.4321');
+  assert.equal(trigger.rows, 28);
+  // The value's own lift from the 20 rows it surely holds (absent from the baseline: 1 row of 4000).
+  assert.equal(trigger.lift, 20 / 3000 / (1 / 4000));
 });
 
 test('a trigger next to a heavy spike is not hidden by it', () => {
