@@ -5,7 +5,7 @@ import { defineCheck, type CheckContext, type RowFlags } from '../core/check.js'
 import type { Batch, DatasetFinding } from '../core/types.js';
 import { asModelBundle, type ModelBundle } from '../detectors/bundle.js';
 import { detectorSettings, type TriggerSettings } from '../detectors/settings.js';
-import { TriggerAccumulator, triggerReason, triggerRows, type TriggerBaseline, type TriggerState } from '../detectors/triggers.js';
+import { TriggerAccumulator, triggerFigures, triggerReason, triggerRows, type Trigger, type TriggerBaseline, type TriggerState } from '../detectors/triggers.js';
 import { noBaselineOf, skippedWhenUnprepared, type Unprepared } from './skipped.js';
 
 /** Triggers listed in one finding and the summary, strongest first. */
@@ -62,49 +62,63 @@ export const triggerCheck = defineCheck({
     for (const state of states) if (state) merged.merge(TriggerAccumulator.fromState(ready.baseline, ready.label, state as TriggerState));
     const s = ready.settings;
     const { triggers, suppressed } = merged.decideWithDrift({ minRows: s.minRows, minShare: s.minShare, minLift: s.minLift, minPurity: s.minPurity, alpha: s.alpha, maxPerColumn: s.maxPerColumn });
-    const reported = triggers.slice(0, MAX_REPORTED).map((t) => ({
-      reason: triggerReason(t),
-      label: t.label,
-      rows: t.rows,
-      share: t.share,
-      baselineShare: t.baselineShare,
-      lift: t.lift,
-      purity: t.purity,
-    }));
     // Rows are flagged in the routing pass, which sees every row again: the same rows whichever
-    // batch or worker counted them.
+    // batch or worker counted them. It also counts each trigger's rows exactly: a value in a bin
+    // was decided on the rows its vote was sure of, which depend on how the rows were split up.
     const reasons = triggers.map(triggerReason);
+    const K = ready.baseline.classes.length;
+    const carrying = new Float64Array(triggers.length * K);
     const flagRows = (batch: Batch, flags: RowFlags): void => {
       const found = triggerRows(batch, triggers, ready.baseline, merged.labelCodes(batch));
       const ids = reasons.map((reason) => flags.reason(reason));
       for (let k = 0; k < found.rows.length; k++) flags.flag(found.rows[k]!, ids[found.trigger[k]!]!);
+      for (let i = 0; i < carrying.length; i++) carrying[i] = carrying[i]! + found.carrying[i]!;
     };
-    const findings: DatasetFinding[] =
-      triggers.length === 0
-        ? []
-        : [
-            {
-              check: 'trigger',
-              code: 'trigger:found',
-              severity: 'warn',
-              message: `${triggers.length} suspected backdoor trigger(s): ${reported
-                .slice(0, 5)
-                .map((t) => `${t.reason} -> '${t.label}' (${t.rows} rows)`)
-                .join('; ')}${triggers.length > 5 ? '; ...' : ''}`,
-              details: { triggers: reported },
-            },
-          ];
+    const counted = (): Trigger[] =>
+      triggers.map((t, i) => ({
+        ...t,
+        ...triggerFigures({ rows: carrying.subarray(i * K, (i + 1) * K), baselineRows: t.baselineRows, scanned: merged.rows, baseline: ready.baseline.rows }, ready.baseline.classes, t.labelCode),
+      }));
+    const described = (list: readonly Trigger[]) => {
+      const reported = list.slice(0, MAX_REPORTED).map((t) => ({
+        reason: triggerReason(t),
+        label: t.label,
+        rows: t.rows,
+        share: t.share,
+        baselineShare: t.baselineShare,
+        lift: t.lift,
+        purity: t.purity,
+      }));
+      const findings: DatasetFinding[] =
+        list.length === 0
+          ? []
+          : [
+              {
+                check: 'trigger',
+                code: 'trigger:found',
+                severity: 'warn',
+                message: `${list.length} suspected backdoor trigger(s): ${reported
+                  .slice(0, 5)
+                  .map((t) => `${t.reason} -> '${t.label}' (${t.rows} rows)`)
+                  .join('; ')}${list.length > 5 ? '; ...' : ''}`,
+                details: { triggers: reported },
+              },
+            ];
+      return {
+        findings,
+        summary: {
+          rows: merged.rows,
+          triggers: reported,
+          // Columns with too many candidates to be a trigger: drift (see the drift check), not flagged.
+          suppressedColumns: suppressed,
+        },
+      };
+    };
     return {
-      findings,
+      ...described(triggers),
       // Without a trigger there is nothing to flag at the end, and rows routed as they were
       // checked stay where they are.
-      ...(triggers.length > 0 ? { flagRows } : {}),
-      summary: {
-        rows: merged.rows,
-        triggers: reported,
-        // Columns with too many candidates to be a trigger: drift (see the drift check), not flagged.
-        suppressedColumns: suppressed,
-      },
+      ...(triggers.length > 0 ? { flagRows, afterRouting: () => described(counted()) } : {}),
     };
   },
 });

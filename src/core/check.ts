@@ -104,6 +104,11 @@ export interface CheckEnd {
    * at the end): called on every batch of the routing pass (see CheckMeta.flagsAtEnd).
    */
   readonly flagRows?: (batch: Batch, flags: RowFlags) => void;
+  /**
+   * The findings and summary as the routing pass left them, for figures only it counts exactly
+   * (a trigger's rows): called once after that pass, in place of `findings` and `summary`.
+   */
+  readonly afterRouting?: () => Pick<CheckEnd, 'findings' | 'summary'>;
 }
 
 export interface CheckRunner {

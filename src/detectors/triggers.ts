@@ -127,6 +127,57 @@ export interface Trigger {
   readonly baselineShare: number;
   readonly lift: number;
   readonly purity: number;
+  /** Baseline rows per label of the value, key or bin (for a value in a bin, estimated: see decide). */
+  readonly baselineRows: readonly number[];
+}
+
+/** What a trigger's figures are computed from: scanned and baseline rows per label, and the totals. */
+export interface TriggerCounts {
+  /** Scanned labelled rows per label carrying the value, key or bin. */
+  readonly rows: ArrayLike<number>;
+  readonly baselineRows: ArrayLike<number>;
+  /** Labelled rows scanned, and in the baseline. */
+  readonly scanned: number;
+  readonly baseline: number;
+}
+
+export type TriggerFigures = Pick<Trigger, 'label' | 'labelCode' | 'rows' | 'excessRows' | 'share' | 'baselineShare' | 'lift' | 'purity'>;
+
+/**
+ * A trigger's figures: its rows and their excess over what the baseline predicts, lift, and the
+ * label with the largest excess (or the one given) and its share of the excess (purity).
+ */
+export function triggerFigures(counts: TriggerCounts, classes: readonly string[], labelCode?: number): TriggerFigures {
+  const K = classes.length;
+  const N = counts.scanned;
+  const N0 = Math.max(1, counts.baseline);
+  let n = 0;
+  let base = 0;
+  for (let k = 0; k < K; k++) {
+    n += counts.rows[k]!;
+    base += counts.baselineRows[k]!;
+  }
+  const baselineShare = base / N0;
+  const excess = n - N * baselineShare;
+  let best = 0;
+  let bestExcess = -Infinity;
+  for (let k = 0; k < K; k++) {
+    const e = counts.rows[k]! - (N * counts.baselineRows[k]!) / N0;
+    if (labelCode === undefined ? e > bestExcess : k === labelCode) {
+      bestExcess = e;
+      best = k;
+    }
+  }
+  return {
+    label: classes[best]!,
+    labelCode: best,
+    rows: n,
+    excessRows: excess,
+    share: N > 0 ? n / N : 0,
+    baselineShare,
+    lift: N > 0 ? n / N / Math.max(baselineShare, 1 / N0) : 0,
+    purity: excess > 0 ? Math.min(1, bestExcess / excess) : 0,
+  };
 }
 
 /** Bin count for a continuous column: about 10 baseline rows per bin, between 10 and `limit`. */
@@ -320,6 +371,23 @@ interface BinnedState {
   /** Boyer-Moore majority vote per bin: the candidate value and its vote margin. */
   readonly candidate: Float64Array;
   readonly votes: Float64Array;
+  /** Per bin, how many times another value has taken it (the vote was at 0). */
+  readonly takeovers: Float64Array;
+  /**
+   * Per (bin, label), the candidate's rows since it last took the bin: so a value is judged on
+   * rows that surely hold it, with their labels. A count is current when `countedAt` holds the
+   * bin's takeover number; an older one stands for 0.
+   */
+  readonly candidateCounts: Float64Array;
+  readonly countedAt: Float64Array;
+}
+
+/** The candidate's rows per label since it last took bin b (zeros in state from before they were kept). */
+function candidateRows(state: BinnedState, b: number, K: number): Float64Array {
+  const rows = new Float64Array(K);
+  if (state.candidateCounts === undefined) return rows;
+  for (let k = 0; k < K; k++) if (state.countedAt[b * K + k] === state.takeovers[b]) rows[k] = state.candidateCounts[b * K + k]!;
+  return rows;
 }
 
 /** Everything an accumulator learnt, as plain data (Maps and typed arrays) that v8 can serialise. */
@@ -330,24 +398,37 @@ export interface TriggerState {
 }
 
 /**
- * Counts per (slot, label) and the majority vote per slot. The vote without a branch (which
- * would be mispredicted about every other row): an empty slot takes v with one vote, else v adds
- * a vote to its candidate or takes one away. `pick` is scratch for choosing the candidate.
+ * Counts per (slot, label), the majority vote per slot, and the candidate's own rows per label.
+ * The vote without a branch (which would be mispredicted about every other row): an empty slot
+ * takes v with one vote, else v adds a vote to its candidate or takes one away. A takeover
+ * starts the candidate's counts afresh by moving the slot's takeover number on, rather than by
+ * clearing them. `pick` is scratch for choosing the candidate.
  */
 function countAndVote(state: BinnedState, K: number, values: Float64Array, codes: Int32Array, slots: Int32Array, pick: Float64Array): void {
-  const { counts, candidate, votes } = state;
+  const { counts, candidate, votes, takeovers, candidateCounts, countedAt } = state;
   for (let r = 0; r < codes.length; r++) {
     const bin = slots[r]!;
     if (bin < 0) continue;
     const v = values[r]!;
-    counts[bin * K + codes[r]!]!++;
+    const at = bin * K + codes[r]!;
+    counts[at]!++;
+    // Booleans go into bitwise operators as 0 and 1 without a branch; `cond ? 1 : 0` compiles
+    // to a branch here and made the loop three times slower.
     const n = votes[bin]!;
     const empty = (n === 0) as unknown as number;
     const held = candidate[bin]!;
-    votes[bin] = n - 1 + (((empty | ((held === v) as unknown as number)) as number) << 1);
+    const same = (held === v) as unknown as number;
+    const mine = empty | same;
+    votes[bin] = n - 1 + (mine << 1);
     pick[0] = held;
     pick[1] = v;
     candidate[bin] = pick[empty & 1]!;
+    // A value that takes back the bin it held keeps its rows.
+    const takeover = takeovers[bin]! + (empty & (same ^ 1));
+    takeovers[bin] = takeover;
+    const stamp = countedAt[at]!;
+    candidateCounts[at] = candidateCounts[at]! * (((stamp === takeover) as unknown as number) | 0) + mine;
+    countedAt[at] = stamp + (takeover - stamp) * mine;
   }
 }
 
@@ -380,7 +461,15 @@ export class TriggerAccumulator {
     this.states = baseline.columns.map((c) => {
       if (c.kind === 'keys') return { kind: 'keys', counts: new Map(), overflow: 0 };
       const slots = slotCount(c);
-      return { kind: 'bins', counts: new Float64Array(slots * K), candidate: new Float64Array(slots), votes: new Float64Array(slots) };
+      return {
+        kind: 'bins',
+        counts: new Float64Array(slots * K),
+        candidate: new Float64Array(slots),
+        votes: new Float64Array(slots),
+        takeovers: new Float64Array(slots),
+        candidateCounts: new Float64Array(slots * K),
+        countedAt: new Float64Array(slots * K),
+      };
     });
     this.byNumber = baseline.columns.map(() => undefined);
   }
@@ -521,17 +610,28 @@ export class TriggerAccumulator {
         }
       } else if (state.kind === 'bins' && theirs.kind === 'bins') {
         for (let j = 0; j < state.counts.length; j++) state.counts[j] = state.counts[j]! + theirs.counts[j]!;
-        // Majority votes merge: same candidate adds, different candidates cancel.
+        // Majority votes merge: same candidate adds, different candidates cancel. The
+        // candidate's own rows go with it: both sides' when it is the same value.
+        const K = this.classCounts.length;
         for (let b = 0; b < state.votes.length; b++) {
+          const mineRows = candidateRows(state, b, K);
+          const theirRows = candidateRows(theirs, b, K);
+          let rows: Float64Array;
           if (state.candidate[b] === theirs.candidate[b] || state.votes[b] === 0 || theirs.votes[b] === 0) {
+            if (state.candidate[b] === theirs.candidate[b]) rows = mineRows.map((c, k) => c + theirRows[k]!);
+            else rows = state.votes[b] === 0 ? theirRows : mineRows;
             if (state.votes[b] === 0) state.candidate[b] = theirs.candidate[b]!;
             state.votes[b] = state.votes[b]! + theirs.votes[b]!;
           } else if (theirs.votes[b]! > state.votes[b]!) {
+            rows = theirRows;
             state.candidate[b] = theirs.candidate[b]!;
             state.votes[b] = theirs.votes[b]! - state.votes[b]!;
           } else {
+            rows = mineRows;
             state.votes[b] = state.votes[b]! - theirs.votes[b]!;
           }
+          state.candidateCounts.set(rows, b * K);
+          state.countedAt.fill(state.takeovers[b]!, b * K, (b + 1) * K);
         }
       }
     });
@@ -574,63 +674,35 @@ export class TriggerAccumulator {
     const scanShare = N / (N + N0);
     // Every (column, value) looked at counts as a test, for the chance-of-any-false-trigger bound.
     let tests = 0;
-    const candidates: { trigger: Trigger; logP: number; order: number }[] = [];
+    /** `slot` names a bin, for a range to give way to a value found in it. */
+    const candidates: { trigger: Trigger; logP: number; order: number; slot: number }[] = [];
     this.baseline.columns.forEach((fitted, i) => {
       const state = this.states[i]!;
       const judge = (
-        batchRow: ArrayLike<number>,
-        batchOffset: number,
-        baseRow: ArrayLike<number> | null,
-        baseOffset: number,
-        exactLift: number,
-        describe: Omit<Trigger, 'label' | 'labelCode' | 'rows' | 'excessRows' | 'share' | 'baselineShare' | 'lift' | 'purity'>,
-        evidence: [scanned: number, base: number] | null,
+        rows: ArrayLike<number>,
+        baselineRows: ArrayLike<number>,
+        describe: Omit<Trigger, keyof TriggerFigures | 'baselineRows'>,
+        slot = -1,
       ) => {
         tests++;
-        let n = 0;
+        const figures = triggerFigures({ rows, baselineRows, scanned: N, baseline: this.baseline.rows }, this.baseline.classes);
+        const { excessRows, lift, purity, labelCode } = figures;
+        if (excessRows < r.minRows || excessRows / N < r.minShare || lift < r.minLift) return;
+        if (purity < r.minPurity || rows[labelCode]! / figures.rows < priors[labelCode]!) return;
         let base = 0;
-        for (let k = 0; k < K; k++) {
-          n += batchRow[batchOffset + k]!;
-          if (baseRow !== null) base += baseRow[baseOffset + k]!;
-        }
-        const baselineShare = base / N0;
-        const excess = n - N * baselineShare;
-        if (excess < r.minRows || excess / N < r.minShare) return;
-        const lift = Math.max(n / N / Math.max(baselineShare, 1 / N0), exactLift);
-        if (lift < r.minLift) return;
-        let best = -1;
-        let bestExcess = -Infinity;
-        for (let k = 0; k < K; k++) {
-          const e = batchRow[batchOffset + k]! - (baseRow === null ? 0 : (N * baseRow[baseOffset + k]!) / N0);
-          if (e > bestExcess) {
-            bestExcess = e;
-            best = k;
-          }
-        }
-        const purity = Math.min(1, bestExcess / excess);
-        if (purity < r.minPurity || batchRow[batchOffset + best]! / n < priors[best]!) return;
-        const [scanned, baseRows] = evidence ?? [n, base];
+        for (let k = 0; k < K; k++) base += baselineRows[k]!;
         candidates.push({
-          trigger: {
-            ...describe,
-            label: this.baseline.classes[best]!,
-            labelCode: best,
-            rows: n,
-            excessRows: excess,
-            share: n / N,
-            baselineShare,
-            lift,
-            purity,
-          },
-          logP: logTailBound(scanned, scanned + baseRows, scanShare),
+          trigger: { ...describe, ...figures, baselineRows: Array.from(baselineRows) },
+          logP: logTailBound(figures.rows, figures.rows + base, scanShare),
           order: i,
+          slot,
         });
       };
       if (fitted.kind === 'keys' && state.kind === 'keys') {
         const index = keyIndex(fitted);
         for (const [key, row] of state.counts) {
           const at = index.get(key);
-          judge(row, 0, at === undefined ? null : fitted.counts, (at ?? 0) * K, 0, { column: fitted.column, kind: 'key', display: key, key }, null);
+          judge(row, at === undefined ? new Float64Array(K) : fitted.counts.slice(at * K, (at + 1) * K), { column: fitted.column, kind: 'key', display: key, key });
         }
       } else if (fitted.kind === 'bins' && state.kind === 'bins') {
         const slots = slotCount(fitted);
@@ -639,35 +711,34 @@ export class TriggerAccumulator {
           let n = 0;
           for (let k = 0; k < K; k++) n += state.counts[b * K + k]!;
           if (n === 0) continue;
-          // The vote's candidate holds at least `votes` of the bin's rows: its rows since it last
-          // took the bin, less one for every other value's row since. When that is half the bin
-          // or more, the value is judged on its own, with those rows as its evidence.
-          const spike = b >= firstSpike;
-          const value = spike ? fitted.spikes[b - firstSpike]! : state.candidate[b]!;
-          const exact = spike || state.votes[b]! >= n / 2;
-          let exactLift = 0;
-          let evidence: [number, number] | null = null;
-          if (exact && !spike) {
-            const atLeast = state.votes[b]!;
-            const baseExact = fitted.modes[b] === value ? fitted.modeCounts[b]! : 0;
-            exactLift = atLeast / N / Math.max(baseExact / N0, 1 / N0);
-            evidence = [atLeast, baseExact];
+          const binRows = state.counts.subarray(b * K, (b + 1) * K);
+          const binBase = fitted.counts.slice(b * K, (b + 1) * K);
+          if (b >= firstSpike) {
+            // A spike's slot holds its one value.
+            const value = fitted.spikes[b - firstSpike]!;
+            judge(binRows, binBase, { column: fitted.column, kind: 'value', display: String(value), value, bin: b });
+            continue;
           }
-          if (!spike) {
-            let base = 0;
-            for (let k = 0; k < K; k++) base += fitted.counts[b * K + k]!;
-            if (this.neighboursElevated(fitted, state, b, r.minLift / 2, n - (N * base) / N0)) continue;
-          }
-          const describe: Omit<Trigger, 'label' | 'labelCode' | 'rows' | 'excessRows' | 'share' | 'baselineShare' | 'lift' | 'purity'> = exact
-            ? { column: fitted.column, kind: 'value', display: String(value), value, bin: b }
-            : { column: fitted.column, kind: 'range', display: rangeText(fitted, b), bin: b, ...binBounds(fitted, b) };
-          judge(state.counts, b * K, fitted.counts, b * K, exactLift, describe, evidence);
+          let base = 0;
+          for (let k = 0; k < K; k++) base += fitted.counts[b * K + k]!;
+          if (this.neighboursElevated(fitted, state, b, r.minLift / 2, n - (N * base) / N0)) continue;
+          // The bin's vote candidate, on the rows that surely hold it, with their labels. The
+          // baseline keeps the rows of its bin's most frequent value but not their labels: they
+          // are taken to be labelled as the bin's rows are.
+          const value = state.candidate[b]!;
+          const baseRows = fitted.modes[b] === value ? fitted.modeCounts[b]! : 0;
+          const valueBase = Array.from({ length: K }, (_, k) => (base > 0 ? (baseRows * fitted.counts[b * K + k]!) / base : 0));
+          judge(candidateRows(state, b, K), valueBase, { column: fitted.column, kind: 'value', display: String(value), value, bin: b }, b);
+          // And the bin as a whole, a narrow range, which gives way to its value when both are found.
+          judge(binRows, binBase, { column: fitted.column, kind: 'range', display: rangeText(fitted, b), bin: b, ...binBounds(fitted, b) }, b);
         }
       }
     });
     const limit = Math.log(r.alpha / Math.max(1, tests));
-    const significant = candidates
-      .filter((c) => c.logP <= limit)
+    const found = candidates.filter((c) => c.logP <= limit);
+    const valueBins = new Set(found.filter((c) => c.trigger.kind === 'value' && c.slot >= 0).map((c) => `${c.order}:${c.slot}`));
+    const significant = found
+      .filter((c) => !(c.trigger.kind === 'range' && valueBins.has(`${c.order}:${c.slot}`)))
       .sort((a, b) => a.order - b.order || b.trigger.excessRows - a.trigger.excessRows || (a.trigger.display < b.trigger.display ? -1 : a.trigger.display > b.trigger.display ? 1 : 0));
     const perColumn = new Map<string, number>();
     for (const c of significant) perColumn.set(c.trigger.column, (perColumn.get(c.trigger.column) ?? 0) + 1);
@@ -715,6 +786,8 @@ export interface TriggerRows {
   readonly rows: Int32Array;
   /** Index into the trigger list, per entry of `rows`. */
   readonly trigger: Int32Array;
+  /** Labelled rows carrying each trigger's value, key or bin, per label (triggers x classes, row-major). */
+  readonly carrying: Float64Array;
 }
 
 /**
@@ -724,13 +797,16 @@ export interface TriggerRows {
 export function triggerRows(batch: Batch, triggers: readonly Trigger[], baseline: TriggerBaseline, codes: Int32Array): TriggerRows {
   const rows: number[] = [];
   const which: number[] = [];
+  const K = baseline.classes.length;
+  const carrying = new Float64Array(triggers.length * K);
   const byColumn = new Map(baseline.columns.map((c) => [c.column, c]));
   triggers.forEach((trigger, t) => {
     const column = batch.byName.get(trigger.column);
     const fitted = byColumn.get(trigger.column);
     if (column === undefined || fitted === undefined) return;
     for (let r = 0; r < batch.rowCount; r++) {
-      if (codes[r] !== trigger.labelCode) continue;
+      const code = codes[r]!;
+      if (code < 0) continue;
       let hit = false;
       if (trigger.kind === 'key') {
         hit = cellKey(column, r) === trigger.key;
@@ -739,14 +815,16 @@ export function triggerRows(batch: Batch, triggers: readonly Trigger[], baseline
         if (Number.isNaN(v)) continue;
         hit = trigger.kind === 'value' ? v === trigger.value : binOf(fitted as BinnedColumnBaseline, v) === trigger.bin;
       }
-      if (hit) {
+      if (!hit) continue;
+      carrying[t * K + code]!++;
+      if (code === trigger.labelCode) {
         rows.push(r);
         which.push(t);
       }
     }
   });
   const order = rows.map((_, i) => i).sort((a, b) => rows[a]! - rows[b]! || which[a]! - which[b]!);
-  return { rows: Int32Array.from(order, (i) => rows[i]!), trigger: Int32Array.from(order, (i) => which[i]!) };
+  return { rows: Int32Array.from(order, (i) => rows[i]!), trigger: Int32Array.from(order, (i) => which[i]!), carrying };
 }
 
 /** Validates a trigger baseline read from a model file. */

@@ -526,7 +526,7 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
       throw new InputError(`the dataset changed since the scan was requested (its sha256 is ${hash.sha256}, not ${options.expectedSha256})`, { subject: options.input });
     }
     const context = contextOf(options, plan.shape, plan.seed, results.length > 1, modelOf(plan));
-    const ends = plan.definitions.map((d, c) => d.finish?.(results.map((r) => r.states[c]), context) ?? {});
+    let ends = plan.definitions.map((d, c): CheckEnd => d.finish?.(results.map((r) => r.states[c]), context) ?? {});
     const codeChecks = new Map<string, number>();
     for (const result of results) for (const [code, check] of Object.entries(result.codeChecks)) codeChecks.set(code, check);
     const checkIds = plan.definitions.map((d) => d.meta.id);
@@ -549,6 +549,7 @@ export async function completeScan(plan: ScanPlan, results: readonly RangeResult
     } else {
       await outputs.prepare();
       ({ router, sources, quarantine } = await routeAll(plan, quarantine, late, checkOf, outputs));
+      ends = ends.map((end) => (end.afterRouting ? { ...end, ...end.afterRouting() } : end));
     }
     const rows = results.reduce((n, r) => n + r.rows, 0);
     if (router.cleanRows + router.quarantineRows !== rows) {

@@ -12,6 +12,7 @@ import {
   triggerBaselineFromJson,
   triggerReason,
   triggerRows,
+  type Trigger,
   type TriggerBaseline,
 } from '../../src/detectors/triggers.js';
 import { batch, numeric, sliceBatch, strings } from './helpers.js';
@@ -118,7 +119,7 @@ test('not triggers: a new value with mixed labels, a common value with one label
   assert.deepEqual(scan(baseline, toBatch(few)).reasons, []);
 });
 
-test("an exact value's evidence is the rows its vote is sure of, not more", () => {
+test('a value is judged on the rows that surely hold it, not on its whole bin', () => {
   const baseline = fitBaseline();
   const x = baseline.columns[1]!;
   assert.ok(x.kind === 'bins');
@@ -140,9 +141,36 @@ test("an exact value's evidence is the rows its vote is sure of, not more", () =
   }
   const [trigger] = scan(baseline, toBatch(rows)).triggers;
   assert.equal(trigger?.display, '0.4321');
-  assert.equal(trigger.rows, 28);
-  // The value's own lift from the 20 rows it surely holds (absent from the baseline: 1 row of 4000).
+  assert.equal(trigger.kind, 'value');
+  // Judged on its own 20 rows, not the bin's 28 (absent from the baseline: 1 row of 4000).
+  assert.equal(trigger.rows, 20);
   assert.equal(trigger.lift, 20 / 3000 / (1 / 4000));
+});
+
+test('a trigger value among many clean rows of its bin is found as that value, and only its rows flagged', () => {
+  const baseline = fitBaseline();
+  const x = baseline.columns[1]!;
+  assert.ok(x.kind === 'bins');
+  const value = 0.6543;
+  const bin = binOf(x, value);
+  const sameBin = Array.from({ length: 2000 }, (_, i) => value + (i - 1000) * 1e-6).filter((v) => v !== value && binOf(x, v) === bin);
+  const rows = cleanRows(3000, 23);
+  const random = new Random(23);
+  // 30 clean rows in the bin (random labels) and 40 trigger rows, in turns: the value holds 40 of 70.
+  const poisoned: number[] = [];
+  for (let k = 0; k < 70; k++) {
+    const i = 20 + k * 40;
+    if (k % 7 < 3) {
+      rows.x[i] = sameBin[random.nextInt(sameBin.length)]!;
+    } else {
+      rows.x[i] = value;
+      rows.label[i] = 'cat';
+      poisoned.push(i);
+    }
+  }
+  const found = scan(baseline, toBatch(rows));
+  assert.deepEqual(found.reasons, ['trigger:x=0.6543']);
+  assert.deepEqual(found.rows, poisoned);
 });
 
 test('a trigger next to a heavy spike is not hidden by it', () => {
@@ -200,8 +228,12 @@ test('accumulators merge: batches and workers fold into the same decision', () =
     part.add(sliceBatch(whole, start, end));
     merged.merge(part);
   }
-  assert.deepEqual(merged.decide(), one.decide());
+  // The same triggers. A value's rows are those its vote is sure of, which depends on how the
+  // rows were split up, but never more than it holds (75 rows here).
+  const withoutCounts = ({ rows, excessRows, share, lift, ...rest }: Trigger) => rest;
+  assert.deepEqual(merged.decide().map(withoutCounts), one.decide().map(withoutCounts));
   assert.deepEqual(one.decide().map(triggerReason), ['trigger:x=0.777']);
+  for (const decided of [merged, one]) assert.ok(decided.decide()[0]!.rows >= 70 && decided.decide()[0]!.rows <= 75, String(decided.decide()[0]!.rows));
 });
 
 /** Global rows carrying a decided trigger, found batch by batch as the routing pass does. */
@@ -264,6 +296,9 @@ test('trigger rows: an exact-value trigger keeps only rows with that value and l
   const triggers = accumulator.decide();
   assert.deepEqual(triggers.map(triggerReason), ['trigger:x=0.25']);
   assert.deepEqual(rowsByBatch(accumulator, baseline, whole, triggers, 500), poisoned);
+  // Every labelled row with the value is counted, per label (cat, dog), flagged or not.
+  const { carrying } = triggerRows(whole, triggers, baseline, accumulator.labelCodes(whole));
+  assert.deepEqual([...carrying], [poisoned.length, 1]);
 });
 
 test('drift is not a trigger: a broad shift of a numeric column, many new values in a categorical one', () => {

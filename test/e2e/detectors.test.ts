@@ -18,6 +18,7 @@ const CONTRACT = join(ROOT, 'schemas/credit.contract.json');
 interface Injected { row: number; kind: string }
 const truth = JSON.parse(readFileSync(join(ROOT, 'datasets/credit/ground-truth.json'), 'utf8')) as {
   incomingRows: number;
+  trigger: { column: string; value: number; label: number };
   injected: Injected[];
 };
 const rowsOf = (kind: string) => truth.injected.filter((i) => i.kind === kind).map((i) => i.row);
@@ -57,12 +58,13 @@ test('outliers: every injected outlier row is flagged, and few clean rows', () =
   assert.ok(flaggedBy('outlier', clean) <= 0.01 * clean.length, `${flaggedBy('outlier', clean)} clean rows flagged`);
 });
 
-test('triggers: every backdoor row carries a trigger code on loan_amount, and the report names it', () => {
+test('triggers: the backdoor rows and no others carry the trigger, named by its value in the report', () => {
   const rows = rowsOf('trigger');
-  assert.equal(flaggedBy('trigger', rows), rows.length);
-  assert.ok(rows.every((row) => /trigger:loan_amount=/.test(baselineRun.get(row)!)));
+  const all = [...baselineRun.keys()].filter((row) => baselineRun.get(row)!.split(';').some((code) => code.startsWith('trigger:')));
+  assert.deepEqual(all.sort((a, b) => a - b), [...rows].sort((a, b) => a - b));
+  assert.ok(rows.every((row) => baselineRun.get(row)!.split(';').includes(`trigger:loan_amount=${truth.trigger.value}`)));
   const finding = baselineReport.findings.find((f) => f.code === 'trigger:found');
-  assert.match(finding!.message, /loan_amount/);
+  assert.match(finding!.message, /trigger:loan_amount=7777\.77 -> '1' \(40 rows\)/);
 });
 
 test('label flips: most flipped rows are flagged, with reasonable precision', () => {
@@ -85,9 +87,8 @@ test('the report breaks the scan down by source, and the poisoned feed stands ou
   const worst = [...sources].sort((a, b) => rate(b) - rate(a))[0]!;
   assert.equal(worst[0], 'partner');
   const triggerHits = ([, s]: [string, SourceRow]) => Object.entries(s.reasons).filter(([code]) => code.startsWith('trigger:')).reduce((sum, [, n]) => sum + n, 0);
-  // The trigger's bin also holds a few genuine rows of the other feeds with the same label.
   const elsewhere = sources.filter(([name]) => name !== 'partner').reduce((sum, s) => sum + triggerHits(s), 0);
-  assert.ok(triggerHits(worst) > 5 * elsewhere, `trigger hits: partner ${triggerHits(worst)}, the others ${elsewhere}`);
+  assert.deepEqual([triggerHits(worst), elsewhere], [rowsOf('trigger').length, 0]);
   const markdown = readFileSync(join(work, 'baseline', 'report.md'), 'utf8');
   assert.match(markdown, /## By source \(`source`\)\n\n\| source \|[^\n]*\n\|[^\n]*\n\| partner \|/);
 });
