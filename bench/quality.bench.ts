@@ -249,6 +249,11 @@ interface TriggerCase {
   readonly value: (clean: Batch) => number | string;
   /** The attacker's target label (as a label key). */
   readonly target: string;
+  /**
+   * Fit the baseline on this many rows of the clean half only: a small trusted sample has wide
+   * bins, so a trigger value shares its bin with many clean rows.
+   */
+  readonly trustedRows?: number;
 }
 
 function flights(): LabelledTable {
@@ -299,6 +304,9 @@ function triggerBench(): boolean {
     { name: 'mammography: f1 in range', table: () => outlierTable('mammography.csv', ''), column: 'f1', value: (b) => inRangeValue(b, 'f1'), target: '0' },
     { name: 'satellite: f10 in range', table: () => outlierTable('satellite.csv', ''), column: 'f10', value: (b) => inRangeValue(b, 'f10'), target: '0' },
     { name: 'satellite: f20 = 255 (beyond range)', table: () => outlierTable('satellite.csv', ''), column: 'f20', value: () => 255, target: '1' },
+    { name: 'cover: f2 in range, 1,000 trusted rows', table: () => outlierTable('cover.csv', ''), column: 'f2', value: (b) => inRangeValue(b, 'f2'), target: '1', trustedRows: 1000 },
+    { name: 'mammography: f1 in range, 1,000 trusted rows', table: () => outlierTable('mammography.csv', ''), column: 'f1', value: (b) => inRangeValue(b, 'f1'), target: '0', trustedRows: 1000 },
+    { name: 'flights: distance in range, 1,000 trusted rows', table: flights, column: 'distance', value: (b) => inRangeValue(b, 'distance'), target: 'late', trustedRows: 1000 },
   ];
   const rates = [0.01, 0.02, 0.03];
   const seeds = [1, 2, 3];
@@ -336,8 +344,10 @@ function triggerBench(): boolean {
           else (label.values as Float64Array)[r] = Number(c.target);
           if (label.valid) label.valid[r] = 1;
         }
-        const { classes, codes } = encodeLabels(clean.byName.get(table.label)!);
-        const baseline = fitTriggerBaseline(table.features.map((f) => clean.byName.get(f)!), codes, classes);
+        // A small trusted sample: a random part of the clean half.
+        const trusted = c.trustedRows === undefined ? clean : rows(table.batch, order.slice(0, Math.min(c.trustedRows, half)).sort((a, b) => a - b));
+        const { classes, codes } = encodeLabels(trusted.byName.get(table.label)!);
+        const baseline = fitTriggerBaseline(table.features.map((f) => trusted.byName.get(f)!), codes, classes);
         const accumulator = new TriggerAccumulator(baseline, table.label);
         const batches: Batch[] = [];
         for (let start = 0; start < scan.rowCount; start += 5000) {
@@ -365,13 +375,15 @@ function triggerBench(): boolean {
       const recall = mean(results.map((r) => r.recall));
       const cleanMax = Math.max(...results.map((r) => r.cleanFlagged));
       const ok = Math.min(...results.map((r) => r.recall)) >= 0.95 && cleanMax <= 0.01;
-      all &&= ok;
+      // The target's setting is a baseline on the whole clean half; small trusted samples go beyond it.
+      if (c.trustedRows === undefined) all &&= ok;
       console.log(
         `| ${c.name} | ${rate * 100}% | ${Math.round(mean(results.map((r) => r.poisoned)))} | ${fmt(recall)} | ${fmt(Math.min(...results.map((r) => r.recall)))} | ${fmt(mean(results.map((r) => r.cleanFlagged)) * 100, 2)}% | ${fmt(cleanMax * 100, 2)}% | ${results[0]!.reasons.join(', ') || '-'} |`,
       );
     }
   }
-  console.log(`\nEvery case at every rate and seed: recall >= 0.95 and <= 1% clean rows flagged: ${all ? 'yes' : 'NO'}\n`);
+  console.log(`\nEvery case fitted on the clean half, at every rate and seed: recall >= 0.95 and <= 1% clean rows flagged: ${all ? 'yes' : 'NO'}`);
+  console.log('(The cases with 1,000 trusted rows are beyond the target: reported, not held to it.)\n');
   return all;
 }
 
