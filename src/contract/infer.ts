@@ -97,8 +97,10 @@ function profileColumn(profile: Profile, column: Column, rowCount: number, limit
 function widen(profile: Profile, margin: number): { min: number; max: number } {
   const span = profile.max - profile.min;
   const pad = span > 0 ? span * margin : Math.abs(profile.max) * margin;
-  let min = profile.min - pad;
-  let max = profile.max + pad;
+  // The margin does not cross zero: a column never negative in the trusted data (an amount, a
+  // count, a ratio) keeps a lower bound of 0, so a negative value still fails the range check.
+  let min = profile.min >= 0 ? Math.max(0, profile.min - pad) : profile.min - pad;
+  let max = profile.max <= 0 ? Math.min(0, profile.max + pad) : profile.max + pad;
   if (profile.type === 'int') {
     min = Math.floor(min);
     max = Math.ceil(max);

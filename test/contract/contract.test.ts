@@ -2,12 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { inferContract } from '../../src/contract/infer.js';
 import { validateContract } from '../../src/contract/load.js';
 import { fieldPath } from '../../src/contract/json-schema.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 const valid = {
   name: 'people',
@@ -79,4 +80,24 @@ test('the build compiles every schema into a validator that matches the schema a
     assert.equal(compiled.schemaSha256, createHash('sha256').update(text).digest('hex'), name);
     assert.equal(typeof compiled.validate, 'function', name);
   }
+});
+
+test('infer widens numeric bounds by the margin, but not across zero', async () => {
+  // Observed ranges, and the bounds expected with the default 10% margin (ints rounded outwards).
+  const cases: { name: string; values: number[]; min: number; max: number }[] = [
+    { name: 'positive', values: [10, 100], min: 1, max: 109 },
+    { name: 'from_zero', values: [0, 50], min: 0, max: 55 },
+    { name: 'near_zero', values: [2, 50], min: 0, max: 55 },
+    { name: 'negative', values: [-50, -10], min: -54, max: -6 },
+    { name: 'up_to_zero', values: [-50, 0], min: -55, max: 0 },
+    { name: 'both_signs', values: [-10, 10], min: -12, max: 12 },
+  ];
+  const dir = await tempDir();
+  const path = join(dir, 'ranges.csv');
+  writeFileSync(path, [cases.map((c) => c.name).join(','), ...[0, 1].map((r) => cases.map((c) => c.values[r]).join(','))].join('\n') + '\n');
+  const contract = await inferContract(path);
+  assert.deepEqual(
+    contract.columns.map((c) => [c.name, c.min, c.max]),
+    cases.map((c) => [c.name, c.min, c.max]),
+  );
 });

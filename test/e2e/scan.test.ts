@@ -198,6 +198,9 @@ test('infer: types, nullability, widened bounds, classes and the id from trusted
     'debt_ratio:float', 'employment_years:int', 'home_ownership:string', 'purpose:string', 'applied_at:timestamp', 'approved:int',
   ]);
   assert.deepEqual(column('age'), { name: 'age', type: 'int', nullable: false, min: 11, max: 87 }); // 18..80 widened by 10%
+  // Columns never negative in the trusted data keep a lower bound of 0: the margin does not cross zero.
+  assert.deepEqual([column('loan_amount').min, column('debt_ratio').min, column('employment_years').min], [0, 0, 0]);
+  assert.equal(column('employment_years').max, 44);
   assert.deepEqual(column('approved'), { name: 'approved', type: 'int', nullable: false, allowed: [0, 1] });
   assert.deepEqual(column('application_id'), { name: 'application_id', type: 'string', nullable: false, unique: true });
   assert.deepEqual(column('home_ownership').allowed, ['mortgage', 'own', 'rent']);
