@@ -276,7 +276,6 @@ export class ScoringThreads implements WorkerThreads {
     }
     const slot: Slot = { worker, jobs: [], dead: false };
     this.slots.push(slot);
-    worker.unref();
     worker.on('message', (reply: JobReply) => {
       const job = slot.jobs.find((j) => j.id === reply.id);
       if (job === undefined || job.settled) return;
@@ -286,6 +285,9 @@ export class ScoringThreads implements WorkerThreads {
     });
     worker.on('error', () => void this.fail(slot));
     worker.on('exit', () => void this.fail(slot));
+    // After the listeners: adding a 'message' listener refs the worker's port again, and a
+    // thread started but never given work kept the process from exiting.
+    worker.unref();
     return slot;
   }
 
