@@ -19,7 +19,7 @@ import {
 import { BatchScorer } from '../detectors/scoring-tasks.js';
 import { detectorSettings, type LabelFlipSettings } from '../detectors/settings.js';
 import { addToHistogram, histogramSummary, HISTOGRAM_BINS } from './score-histogram.js';
-import { skippedWhenUnprepared } from './skipped.js';
+import { noLabelIn, skippedWhenUnprepared, type Unprepared } from './skipped.js';
 
 export const LABEL_FLIP_REASON = 'label_flip';
 export const CLASS_BALANCE_CODE = 'label_flip:class_balance';
@@ -45,7 +45,9 @@ interface Ready {
   readonly settings: LabelFlipSettings;
 }
 
-function prepare(context: CheckContext): Ready | { readonly problem: string } {
+function prepare(context: CheckContext): Ready | Unprepared {
+  const unlabelled = noLabelIn(context);
+  if (unlabelled !== null) return unlabelled;
   const bundle = asModelBundle(context.model);
   if (bundle === null) return { problem: 'no model bundle was given (fit one with datawarden fit)' };
   if (bundle.labelModel === null || bundle.label === null) return { problem: `the model has no label model: ${bundle.skipped.label_flip ?? 'not fitted'}` };

@@ -1,6 +1,7 @@
 // A detector that cannot run (no model, a column the model needs is missing) says so once, as a
-// dataset-level warning, and flags nothing. One that has nothing to compare (a baseline that is a
-// sample of the input itself) says so as information, which does not weigh in the verdict.
+// dataset-level warning, and flags nothing. One that has nothing to look at (a baseline that is a
+// sample of the input itself, data without labels) says so as information, which does not weigh
+// in the verdict.
 import type { CheckContext } from '../core/check.js';
 import type { DatasetFinding, Severity } from '../core/types.js';
 
@@ -34,4 +35,13 @@ export function noBaselineOf(context: CheckContext, what: string): Unprepared | 
     problem: `the model was fitted on a sample of this input (no --baseline or --model), so ${what}; give trusted data to look`,
     severity: 'info',
   };
+}
+
+/**
+ * The label detectors have nothing to look at in data without labels: a contract that names no
+ * label column is told as information, so that scans of unlabelled data can pass.
+ */
+export function noLabelIn(context: CheckContext): Unprepared | null {
+  if (context.contract.label !== undefined && context.contract.label !== null) return null;
+  return { problem: 'the contract names no label column, so there are no labels to check', severity: 'info' };
 }

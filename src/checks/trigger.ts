@@ -6,7 +6,7 @@ import type { Batch, DatasetFinding } from '../core/types.js';
 import { asModelBundle, type ModelBundle } from '../detectors/bundle.js';
 import { detectorSettings, type TriggerSettings } from '../detectors/settings.js';
 import { TriggerAccumulator, triggerFigures, triggerReason, triggerRows, type Trigger, type TriggerBaseline, type TriggerState } from '../detectors/triggers.js';
-import { noBaselineOf, skippedWhenUnprepared, type Unprepared } from './skipped.js';
+import { noBaselineOf, noLabelIn, skippedWhenUnprepared, type Unprepared } from './skipped.js';
 
 /** Triggers listed in one finding and the summary, strongest first. */
 const MAX_REPORTED = 50;
@@ -19,6 +19,8 @@ interface Ready {
 }
 
 function prepare(context: CheckContext): Ready | Unprepared {
+  const unlabelled = noLabelIn(context);
+  if (unlabelled !== null) return unlabelled;
   const bundle = asModelBundle(context.model);
   if (bundle === null) return { problem: 'no model bundle was given (fit one with datawarden fit)' };
   const itself = noBaselineOf(context, 'a trigger in it would be as common in the baseline');

@@ -94,3 +94,27 @@ test('the example data generator is deterministic for a seed', async () => {
   spawnSync(process.execPath, [join(ROOT, 'datasets/generate.mjs'), '--out', other, '--seed', '8'], { encoding: 'utf8' });
   assert.notEqual(readFileSync(join(other, 'incoming.csv'), 'utf8'), readFileSync(join(out, 'incoming.csv'), 'utf8'));
 });
+
+test('a scan exits once done whichever detectors run, also those that never hand work to the scoring threads', async () => {
+  const out = await tempDir();
+  const contract = join(out, 'unlabelled.contract.json');
+  const { label: _label, ...unlabelled } = JSON.parse(readFileSync(join(ROOT, 'schemas/credit.contract.json'), 'utf8'));
+  writeFileSync(contract, JSON.stringify(unlabelled));
+  // [contract, checks, exit code]: the label detectors have nothing to check without a label,
+  // which is told as information and leaves the verdict to the rule checks.
+  const cases: [string, string, number][] = [
+    [join(ROOT, 'schemas/credit.contract.json'), 'schema,drift', 0],
+    [join(ROOT, 'schemas/credit.contract.json'), 'schema,trigger', 0],
+    [contract, 'label,label_flip,trigger', 0],
+  ];
+  for (const [contractPath, checks, code] of cases) {
+    const run = spawnSync(process.execPath, [CLI, 'scan', 'datasets/credit/incoming.csv', '--contract', contractPath, '--checks', checks, '--out', join(out, checks), '--no-audit'], {
+      cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
+    assert.equal(run.signal, null, `--checks ${checks} did not exit`);
+    assert.equal(run.status, code, `--checks ${checks}: ${run.stderr}`);
+  }
+  const report = JSON.parse(readFileSync(join(out, 'label,label_flip,trigger', 'report.json'), 'utf8'));
+  const skipped = report.findings.filter((f: { code: string }) => f.code.endsWith(':skipped'));
+  assert.deepEqual(skipped.map((f: { code: string; severity: string }) => `${f.code} ${f.severity}`), ['label_flip:skipped info', 'trigger:skipped info']);
+});
