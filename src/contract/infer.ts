@@ -16,7 +16,12 @@ export interface InferOptions {
   /** String columns with at most this many distinct values get an `allowed` list. Default 20. */
   readonly maxCategories?: number;
   readonly gate?: { pass: number; warn: number };
+  /** Told what the contract may get wrong about the data (a column typed string by a few odd values). */
+  readonly onNote?: (message: string) => void;
 }
+
+/** A text column whose values are at least this share numbers is told as probably numeric. */
+const MOSTLY_NUMBERS = 0.9;
 
 /** The label column keeps its classes up to this many. */
 const MAX_LABEL_CLASSES = 1000;
@@ -29,6 +34,9 @@ interface Profile {
   max: number;
   /** Distinct values while few enough to list; null once past the limit. */
   distinct: Map<string | number, AllowedValue> | null;
+  /** Text columns: values that read as numbers, and the first that does not (with its row). */
+  numbers: number;
+  firstText: { readonly row: number; readonly value: string } | null;
 }
 
 export async function inferContract(path: string, options: InferOptions = {}): Promise<Contract> {
@@ -37,7 +45,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
   const source = await openSource(path, 'typed');
   const profiles: Profile[] = source.shape.columns.map((c) => ({
     name: c.name, type: c.type ?? 'string', nulls: 0,
-    min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, distinct: new Map(),
+    min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, distinct: new Map(), numbers: 0, firstText: null,
   }));
   for (const role of ['label', 'id', 'source'] as const) {
     const name = options[role];
@@ -51,7 +59,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
       batch.columns.forEach((column, c) => {
         const profile = profiles[c]!;
         const limit = column.name === options.label ? MAX_LABEL_CLASSES : maxCategories;
-        profileColumn(profile, column, batch.rowCount, limit);
+        profileColumn(profile, column, batch.rowOffset, batch.rowCount, limit);
       });
       rows += batch.rowCount;
     }
@@ -63,6 +71,13 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     throw new InputError(`label column '${options.label}' has more than ${MAX_LABEL_CLASSES} distinct values`, { subject: path });
   }
   const columns = profiles.map((p) => columnContractOf(p, options, margin));
+  for (const p of profiles) {
+    const values = rows - p.nulls;
+    if (p.type !== 'string' || p.firstText === null || p.numbers < MOSTLY_NUMBERS * values || p.name === options.id) continue;
+    options.onNote?.(
+      `column '${p.name}' is typed string, yet ${p.numbers} of its ${values} values are numbers; the first other one is '${p.firstText.value}' (row ${p.firstText.row}): fix the trusted data, or set its type and bounds by hand`,
+    );
+  }
   return {
     name: options.name ?? basename(path, extname(path)),
     description: `Inferred from ${basename(path)} (${rows} rows).`,
@@ -74,7 +89,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
   };
 }
 
-function profileColumn(profile: Profile, column: Column, rowCount: number, limit: number): void {
+function profileColumn(profile: Profile, column: Column, rowOffset: number, rowCount: number, limit: number): void {
   const { valid } = column;
   for (let i = 0; i < rowCount; i++) {
     if (valid !== null && valid[i] === 0) {
@@ -85,6 +100,10 @@ function profileColumn(profile: Profile, column: Column, rowCount: number, limit
     if (typeof value === 'number' && column.type !== 'bool') {
       if (value < profile.min) profile.min = value;
       if (value > profile.max) profile.max = value;
+    } else if (typeof value === 'string') {
+      const text = value.trim();
+      if (text !== '' && Number.isFinite(Number(text))) profile.numbers++;
+      else profile.firstText ??= { row: rowOffset + i, value };
     }
     if (profile.distinct !== null) {
       const allowed: AllowedValue = column.type === 'bool' ? value === 1 : (value as string | number);

@@ -101,3 +101,18 @@ test('infer widens numeric bounds by the margin, but not across zero', async () 
     cases.map((c) => [c.name, c.min, c.max]),
   );
 });
+
+test('infer tells of a text column whose values are nearly all numbers, naming the first other value and its row', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'odd-cell.csv');
+  const lines = ['amount,code,name,id'];
+  for (let r = 0; r < 200; r++) lines.push(`${r === 150 ? 'n/a' : r * 2},${r < 100 ? r : `C${r}`},name${r},${r === 7 ? 'x7' : r}`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  const notes: string[] = [];
+  const contract = await inferContract(path, { id: 'id', onNote: (message) => notes.push(message) });
+  assert.deepEqual(contract.columns.map((c) => `${c.name}:${c.type}`), ['amount:string', 'code:string', 'name:string', 'id:string']);
+  // amount: 199 of 200 numbers (told); code: half (not told); name: none; id: an identifier, not told.
+  assert.deepEqual(notes, [
+    "column 'amount' is typed string, yet 199 of its 200 values are numbers; the first other one is 'n/a' (row 150): fix the trusted data, or set its type and bounds by hand",
+  ]);
+});

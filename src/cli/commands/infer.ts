@@ -22,7 +22,7 @@ export const inferCommand: Command = {
   details: `Types come from the file; CSV and JSON Lines are type-detected over the whole file.
 Columns without nulls become non-nullable; numeric bounds are the observed ones widened by
 --margin; timestamps get a lower bound only, since new data is newer.`,
-  async run([input], values, { stdout }) {
+  async run([input], values, { stdout, stderr }) {
     const pass = numberOption(values, 'gate-pass');
     const warn = numberOption(values, 'gate-warn');
     const contract = await inferContract(input!, {
@@ -33,6 +33,7 @@ Columns without nulls become non-nullable; numeric bounds are the observed ones 
       margin: numberOption(values, 'margin'),
       maxCategories: numberOption(values, 'max-categories'),
       gate: pass !== undefined || warn !== undefined ? { pass: pass ?? 0.01, warn: warn ?? Math.max(0.05, pass ?? 0) } : undefined,
+      onNote: (message) => stderr.write(`warning: ${message}\n`),
     });
     validateContract(contract, '--gate-pass/--gate-warn');
     const text = `${JSON.stringify(contract, null, 2)}\n`;
