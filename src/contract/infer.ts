@@ -34,8 +34,12 @@ interface Profile {
   max: number;
   /** Distinct values while few enough to list; null once past the limit. */
   distinct: Map<string | number, AllowedValue> | null;
-  /** Text columns: values that read as numbers, and the first that does not (with its row). */
+  /**
+   * Text columns: values that read as numbers and values that do not, the first of them with its
+   * row. Counted while the column may still be mostly numbers (and over its first 1,000 values).
+   */
   numbers: number;
+  others: number;
   firstText: { readonly row: number; readonly value: string } | null;
 }
 
@@ -45,7 +49,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
   const source = await openSource(path, 'typed');
   const profiles: Profile[] = source.shape.columns.map((c) => ({
     name: c.name, type: c.type ?? 'string', nulls: 0,
-    min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, distinct: new Map(), numbers: 0, firstText: null,
+    min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, distinct: new Map(), numbers: 0, others: 0, firstText: null,
   }));
   for (const role of ['label', 'id', 'source'] as const) {
     const name = options[role];
@@ -100,10 +104,13 @@ function profileColumn(profile: Profile, column: Column, rowOffset: number, rowC
     if (typeof value === 'number' && column.type !== 'bool') {
       if (value < profile.min) profile.min = value;
       if (value > profile.max) profile.max = value;
-    } else if (typeof value === 'string') {
+    } else if (typeof value === 'string' && (profile.numbers + profile.others < 1000 || profile.numbers >= 9 * profile.others)) {
       const text = value.trim();
       if (text !== '' && Number.isFinite(Number(text))) profile.numbers++;
-      else profile.firstText ??= { row: rowOffset + i, value };
+      else {
+        profile.others++;
+        profile.firstText ??= { row: rowOffset + i, value };
+      }
     }
     if (profile.distinct !== null) {
       const allowed: AllowedValue = column.type === 'bool' ? value === 1 : (value as string | number);
