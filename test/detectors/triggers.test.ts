@@ -12,6 +12,7 @@ import {
   triggerBaselineFromJson,
   triggerReason,
   triggerRows,
+  type BinnedColumnBaseline,
   type Trigger,
   type TriggerBaseline,
 } from '../../src/detectors/triggers.js';
@@ -119,6 +120,12 @@ test('not triggers: a new value with mixed labels, a common value with one label
   assert.deepEqual(scan(baseline, toBatch(few)).reasons, []);
 });
 
+/** Other values of the bin of x that holds `value`, 1e-6 apart, up to `steps` steps either side of it. */
+function sameBinValues(x: BinnedColumnBaseline, value: number, steps: number): number[] {
+  const bin = binOf(x, value);
+  return Array.from({ length: 2 * steps }, (_, i) => value + (i - steps) * 1e-6).filter((v) => v !== value && binOf(x, v) === bin);
+}
+
 test('a value is judged on the rows that surely hold it, not on its whole bin', () => {
   const baseline = fitBaseline();
   const x = baseline.columns[1]!;
@@ -127,7 +134,7 @@ test('a value is judged on the rows that surely hold it, not on its whole bin', 
   const bin = binOf(x, value);
   // Eight other values of the same bin come first and cancel each other's votes; then 20 rows
   // of the trigger value, so its vote ends at 20 in a bin of 28 rows.
-  const others = Array.from({ length: 400 }, (_, i) => value + (i - 200) * 1e-6).filter((v) => v !== value && binOf(x, v) === bin);
+  const others = sameBinValues(x, value, 200);
   assert.ok(others.length >= 8);
   const rows = cleanRows(3000, 21);
   for (let i = 0; i < 3000; i++) if (binOf(x, rows.x[i]!) === bin) rows.x[i] = 0.9;
@@ -152,8 +159,7 @@ test('a trigger value among many clean rows of its bin is found as that value, a
   const x = baseline.columns[1]!;
   assert.ok(x.kind === 'bins');
   const value = 0.6543;
-  const bin = binOf(x, value);
-  const sameBin = Array.from({ length: 2000 }, (_, i) => value + (i - 1000) * 1e-6).filter((v) => v !== value && binOf(x, v) === bin);
+  const sameBin = sameBinValues(x, value, 1000);
   const rows = cleanRows(3000, 23);
   const random = new Random(23);
   // 30 clean rows in the bin (random labels) and 40 trigger rows, in turns: the value holds 40 of 70.
