@@ -719,8 +719,7 @@ export class TriggerAccumulator {
             judge(binRows, binBase, { column: fitted.column, kind: 'value', display: String(value), value, bin: b });
             continue;
           }
-          let base = 0;
-          for (let k = 0; k < K; k++) base += fitted.counts[b * K + k]!;
+          const base = binBase.reduce((sum, c) => sum + c, 0);
           if (this.neighboursElevated(fitted, state, b, r.minLift / 2, n - (N * base) / N0)) continue;
           // The bin's vote candidate, on the rows that surely hold it, with their labels. The
           // baseline keeps the rows of its bin's most frequent value but not their labels: they
