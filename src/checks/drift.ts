@@ -71,6 +71,7 @@ export const driftCheck = defineCheck({
     return {
       findings,
       summary: {
+        thresholds: { psi: s.psi, js: s.js, linf: s.linf },
         columns: Object.fromEntries(results.map((d) => [d.column, { kind: d.kind, rows: d.rows, psi: d.psi, js: d.js, linf: d.linf, severity: d.severity }])),
       },
     };

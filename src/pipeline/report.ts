@@ -3,6 +3,7 @@
 import type { Gate } from '../core/contract.js';
 import type { InputColumn } from '../core/check.js';
 import type { DatasetFinding } from '../core/types.js';
+import { detectorLines } from './report-detectors.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 
@@ -107,7 +108,7 @@ export function reportMarkdown(report: Report): string {
   if (report.findings.length > 0) {
     lines.push('', '## Dataset findings', '', ...report.findings.map((f) => `- **${f.severity}** \`${f.code}\`: ${f.message}`));
   }
-  lines.push(...sourceLines(report));
+  lines.push(...detectorLines(report), ...sourceLines(report));
   lines.push(
     '',
     `Clean rows: \`${report.outputs.clean}\`. Quarantined rows, with \`_row\` and \`_reasons\`: \`${report.outputs.quarantine}\`.`,

@@ -65,6 +65,9 @@ test('triggers: the backdoor rows and no others carry the trigger, named by its 
   assert.ok(rows.every((row) => baselineRun.get(row)!.split(';').includes(`trigger:loan_amount=${truth.trigger.value}`)));
   const finding = baselineReport.findings.find((f) => f.code === 'trigger:found');
   assert.match(finding!.message, /trigger:loan_amount=7777\.77 -> '1' \(40 rows\)/);
+  // report.md lists it with its figures: 2.00% of the labelled rows, never seen in the trusted file.
+  const markdown = readFileSync(join(work, 'baseline', 'report.md'), 'utf8');
+  assert.match(markdown, /\n\| `trigger:loan_amount=7777\.77` \| 1 \| 40 \| 2\.00% \| 0\.00% \| [\d.]+ \| 1\.000 \|\n/);
 });
 
 test('label flips: most flipped rows are flagged, with reasonable precision', () => {
