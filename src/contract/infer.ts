@@ -82,6 +82,14 @@ export async function inferContract(path: string, options: InferOptions = {}): P
       `column '${p.name}' is typed string, yet ${p.numbers} of its ${values} values are numbers; the first other one is '${p.firstText.value}' (row ${p.firstText.row}): fix the trusted data, or set its type and bounds by hand`,
     );
   }
+  // The label and the id are required in every row; trusted rows without them would be quarantined.
+  for (const role of ['label', 'id'] as const) {
+    const profile = profiles.find((p) => p.name === options[role]);
+    if (profile === undefined || profile.nulls === 0) continue;
+    options.onNote?.(
+      `${role} column '${profile.name}' is empty in ${profile.nulls} of the ${rows} trusted rows (${((100 * profile.nulls) / rows).toFixed(1)}%); the contract requires it, so a scan quarantines such rows (${role === 'label' ? `label:${profile.name}` : `schema:null:${profile.name}`})`,
+    );
+  }
   return {
     name: options.name ?? basename(path, extname(path)),
     description: `Inferred from ${basename(path)} (${rows} rows).`,

@@ -116,3 +116,18 @@ test('infer tells of a text column whose values are nearly all numbers, naming t
     "column 'amount' is typed string, yet 199 of its 200 values are numbers; the first other one is 'n/a' (row 150): fix the trusted data, or set its type and bounds by hand",
   ]);
 });
+
+test('infer tells of trusted rows without a label or an id, which the contract will require', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'gaps.csv');
+  const lines = ['id,x,y'];
+  for (let r = 0; r < 40; r++) lines.push(`${r === 3 ? '' : r},${r},${r % 8 === 0 ? '' : r % 2}`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  const notes: string[] = [];
+  const contract = await inferContract(path, { id: 'id', label: 'y', onNote: (message) => notes.push(message) });
+  assert.deepEqual(contract.columns.map((c) => [c.name, c.nullable]), [['id', false], ['x', false], ['y', false]]);
+  assert.deepEqual(notes, [
+    "label column 'y' is empty in 5 of the 40 trusted rows (12.5%); the contract requires it, so a scan quarantines such rows (label:y)",
+    "id column 'id' is empty in 1 of the 40 trusted rows (2.5%); the contract requires it, so a scan quarantines such rows (schema:null:id)",
+  ]);
+});
