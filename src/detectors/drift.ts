@@ -303,11 +303,11 @@ export class DriftAccumulator {
       minRows: thresholds.minRows ?? DEFAULT_DRIFT_THRESHOLDS.minRows,
     };
     return this.baseline.columns.map((fitted, i) => {
-      const actual = this.counts[i]!;
-      const rows = actual.reduce((a, b) => a + b, 0);
-      const psi = populationStabilityIndex(fitted.counts, actual);
-      const js = jensenShannonDistance(fitted.counts, actual);
-      const linf = maxShareChange(fitted.counts, actual);
+      const rows = this.counts[i]!.reduce((a, b) => a + b, 0);
+      const { expected, actual } = fitted.kind === 'categorical' ? pooled(fitted, this.counts[i]!, rows) : { expected: fitted.counts, actual: this.counts[i]! };
+      const psi = populationStabilityIndex(expected, actual);
+      const js = jensenShannonDistance(expected, actual);
+      const linf = maxShareChange(expected, actual);
       let severity: ColumnDrift['severity'] = null;
       let decidedBy: ColumnDrift['decidedBy'] = null;
       if (rows >= t.minRows && fitted.counts.some((c) => c > 0)) {
@@ -325,6 +325,37 @@ export class DriftAccumulator {
       return { column: fitted.column, kind: fitted.kind, rows, psi, js, linf, severity, decidedBy };
     });
   }
+}
+
+/** A category expected to hold fewer of the scanned rows than this is judged with the other values. */
+const MIN_EXPECTED_ROWS = 5;
+
+/**
+ * A categorical column's two histograms as judged: a category the baseline holds too rarely to
+ * expect MIN_EXPECTED_ROWS of it among this scan's rows joins the slot of every other value, in
+ * both. At this scan's size such a category's share is noise: counted apart, a column of free
+ * text (titles, names), where every value is rare, would drift in every scan. A rare value that
+ * floods in still moves the pooled slot.
+ */
+function pooled(fitted: CategoricalDriftBaseline, counts: Float64Array, rows: number): { expected: number[]; actual: number[] } {
+  const other = fitted.categories.length;
+  const baselineRows = fitted.counts.reduce((a, b) => a + b, 0);
+  const expected: number[] = [];
+  const actual: number[] = [];
+  let expectedOther = fitted.counts[other]!;
+  let actualOther = counts[other]!;
+  for (let k = 0; k < other; k++) {
+    if ((fitted.counts[k]! / baselineRows) * rows >= MIN_EXPECTED_ROWS) {
+      expected.push(fitted.counts[k]!);
+      actual.push(counts[k]!);
+    } else {
+      expectedOther += fitted.counts[k]!;
+      actualOther += counts[k]!;
+    }
+  }
+  expected.push(expectedOther, fitted.counts[other + 1]!);
+  actual.push(actualOther, counts[other + 1]!);
+  return { expected, actual };
 }
 
 /** Validates a drift baseline read from a model file. */

@@ -50,17 +50,18 @@ test('quantile bins with a null slot; counts add across batches', () => {
 });
 
 test('a numeric column with no more values than bins is compared value by value', () => {
-  const baseline = fitDriftBaseline([numeric('children', [0, 0, 0, 1, 1, 2, null], 'int'), numeric('fee', [3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 3.5])], { bins: 4 });
+  // Every value 20 times over, so each is expected often enough in the scan to be judged apart.
+  const times20 = <T>(values: T[]): T[] => values.flatMap((v) => Array<T>(20).fill(v));
+  const baseline = fitDriftBaseline([numeric('children', times20([0, 0, 0, 1, 1, 2, null]), 'int'), numeric('fee', times20([3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 3.5]))], { bins: 4 });
   const [children, fee] = baseline.columns;
-  assert.deepEqual(children, { kind: 'categorical', column: 'children', categories: ['0', '1', '2'], counts: [3, 2, 1, 0, 1] });
-  assert.deepEqual(fee, { kind: 'categorical', column: 'fee', categories: ['3.5'], counts: [7, 0, 0] });
+  assert.deepEqual(children, { kind: 'categorical', column: 'children', categories: ['0', '1', '2'], counts: [60, 40, 20, 0, 20] });
+  assert.deepEqual(fee, { kind: 'categorical', column: 'fee', categories: ['3.5'], counts: [140, 0, 0] });
   const accumulator = new DriftAccumulator(baseline);
   // 7 children was never seen; the fee, one value in the baseline, starts to vary.
-  accumulator.add(batch([numeric('children', [0, 1, 7, 7, null, 2], 'int'), numeric('fee', [3.5, 2, 4, 4.5, 5, 6])]));
-  assert.deepEqual([...accumulator.counts[0]!], [1, 1, 1, 2, 1]);
-  assert.deepEqual([...accumulator.counts[1]!], [1, 5, 0]);
-  const thresholds = { minRows: 1 };
-  assert.deepEqual(accumulator.result(thresholds).map((d) => [d.column, d.severity, d.decidedBy]), [
+  accumulator.add(batch([numeric('children', times20([0, 1, 7, 7, null, 2]), 'int'), numeric('fee', times20([3.5, 2, 4, 4.5, 5, 6]))]));
+  assert.deepEqual([...accumulator.counts[0]!], [20, 20, 20, 40, 20]);
+  assert.deepEqual([...accumulator.counts[1]!], [20, 100, 0]);
+  assert.deepEqual(accumulator.result().map((d) => [d.column, d.severity, d.decidedBy]), [
     ['children', 'fail', 'js'],
     ['fee', 'fail', 'js'],
   ]);
@@ -116,6 +117,22 @@ test('L-inf catches a shift between two large categories that JS finds small', (
   const [drift] = accumulator.result();
   assert.ok(drift!.js < 0.1 && drift!.linf >= 0.1, `js ${drift!.js} linf ${drift!.linf}`);
   assert.deepEqual([drift!.severity, drift!.decidedBy], ['warn', 'linf']);
+});
+
+test('categories too rare to be expected 5 times in the scan are judged together: free text does not drift, a rare value that floods in does', () => {
+  // Titles: every value once. The baseline keeps its 50 most frequent (each 1 of 2,000 rows).
+  const titles = (from: number, n: number) => Array.from({ length: n }, (_, i) => `title ${from + i}`);
+  // Genre: 'western' is 0.1% of the baseline, expected once in a 1,000-row scan.
+  const genres = (n: number, westerns: number) => Array.from({ length: n }, (_, i) => (i < westerns ? 'western' : i % 2 === 0 ? 'drama' : 'comedy'));
+  const baseline = fitDriftBaseline([strings('title', titles(0, 2000)), strings('genre', genres(2000, 2))]);
+  const judge = (westerns: number) => {
+    const accumulator = new DriftAccumulator(baseline);
+    accumulator.add(batch([strings('title', titles(5000, 1000)), strings('genre', genres(1000, westerns))]));
+    return accumulator.result().map((d) => [d.column, d.severity]);
+  };
+  // Judged apart, the 50 kept titles (2.5% of the baseline, none in the scan) gave a JS distance of 0.11: warn.
+  assert.deepEqual(judge(1), [['title', 'ok'], ['genre', 'ok']]);
+  assert.deepEqual(judge(300), [['title', 'ok'], ['genre', 'fail']]);
 });
 
 test('thresholds are configurable; too few rows give no verdict', () => {
