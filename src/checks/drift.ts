@@ -53,7 +53,7 @@ export const driftCheck = defineCheck({
     const merged = new DriftAccumulator(ready.baseline);
     for (const state of states) if (state) merged.merge(DriftAccumulator.fromJson(ready.baseline, state));
     const s = ready.settings;
-    const results = merged.result({ psi: s.psi, js: s.js, linf: s.linf, minRows: s.minRows });
+    const results = merged.result({ psi: s.psi, js: s.js, linf: s.linf, minRows: s.minRows, alpha: s.alpha });
     const findings: DatasetFinding[] = [];
     for (const d of results) {
       if (d.severity !== 'warn' && d.severity !== 'fail') continue;
@@ -65,14 +65,16 @@ export const driftCheck = defineCheck({
         code: `drift:${d.column}`,
         severity: d.severity,
         message: `column '${d.column}' drifted: ${statistic === 'psi' ? 'PSI' : statistic === 'js' ? 'Jensen-Shannon distance' : 'largest share change'} ${value.toFixed(3)} (warn ${limits.warn}, fail ${limits.fail})`,
-        details: { column: d.column, kind: d.kind, rows: d.rows, psi: d.psi, js: d.js, linf: d.linf },
+        details: { column: d.column, kind: d.kind, rows: d.rows, psi: d.psi, js: d.js, linf: d.linf, pValue: d.pValue },
       });
     }
     return {
       findings,
       summary: {
-        thresholds: { psi: s.psi, js: s.js, linf: s.linf },
-        columns: Object.fromEntries(results.map((d) => [d.column, { kind: d.kind, rows: d.rows, psi: d.psi, js: d.js, linf: d.linf, severity: d.severity }])),
+        thresholds: { psi: s.psi, js: s.js, linf: s.linf, alpha: s.alpha },
+        columns: Object.fromEntries(
+          results.map((d) => [d.column, { kind: d.kind, rows: d.rows, psi: d.psi, js: d.js, linf: d.linf, pValue: d.pValue, severity: d.severity, withinChance: d.withinChance }]),
+        ),
       },
     };
   },

@@ -128,9 +128,10 @@ export const labelFlipCheck = defineCheck({
     const scored = parts.reduce((sum, p) => sum + p.scored, 0);
     const qualitySum = parts.reduce((sum, p) => sum + p.qualitySum, 0);
     const shift = classBalanceShift(ready.model.classes, ready.model.classCounts, counts);
-    const { warn, fail } = ready.settings.balance;
+    const { warn, fail, alpha } = ready.settings.balance;
     const findings: DatasetFinding[] = [];
-    if (shift.totalVariation >= warn && shift.observedRows > 0) {
+    // A shift counts when it is large and more than chance allows at this many rows.
+    if (shift.totalVariation >= warn && shift.observedRows > 0 && shift.pValue < alpha) {
       findings.push({
         check: 'label_flip',
         code: CLASS_BALANCE_CODE,

@@ -6,6 +6,7 @@
 import { InputError } from '../core/errors.js';
 import { dictionaryOf, recode } from '../core/string-dictionary.js';
 import type { Batch, Column, Severity } from '../core/types.js';
+import { chiSquareHomogeneity } from './chi-square.js';
 import { EdgeLookup } from './edges.js';
 import { cellKey, cellNumber } from './features.js';
 
@@ -22,6 +23,12 @@ export interface DriftThresholds {
   readonly linf?: { readonly warn?: number; readonly fail?: number };
   /** Fewer scanned rows than this give no verdict (default 100). */
   readonly minRows?: number;
+  /**
+   * Chance that a scan of unchanged data warns on any column (default 0.01): a column's
+   * statistic over its limit counts only when its chi-square p-value is below alpha divided by
+   * the number of columns judged.
+   */
+  readonly alpha?: number;
 }
 
 export const DEFAULT_DRIFT_THRESHOLDS = {
@@ -29,6 +36,7 @@ export const DEFAULT_DRIFT_THRESHOLDS = {
   js: { warn: 0.1, fail: 0.2 },
   linf: { warn: 0.1, fail: 0.2 },
   minRows: 100,
+  alpha: 0.01,
 } as const;
 
 export interface NumericDriftBaseline {
@@ -65,10 +73,14 @@ export interface ColumnDrift {
   readonly psi: number;
   readonly js: number;
   readonly linf: number;
+  /** Chi-square test of homogeneity between the baseline's histogram and the scan's. */
+  readonly pValue: number;
   /** null when there were too few rows for a verdict. */
   readonly severity: Severity | 'ok' | null;
   /** Which statistic decided the severity. */
   readonly decidedBy: 'psi' | 'js' | 'linf' | null;
+  /** A statistic passed its warn limit, but no further than chance allows at this many rows. */
+  readonly withinChance: boolean;
 }
 
 export function fitDriftBaseline(columns: readonly Column[], options: DriftBaselineOptions = {}): DriftBaseline {
@@ -301,29 +313,41 @@ export class DriftAccumulator {
       js: { ...DEFAULT_DRIFT_THRESHOLDS.js, ...thresholds.js },
       linf: { ...DEFAULT_DRIFT_THRESHOLDS.linf, ...thresholds.linf },
       minRows: thresholds.minRows ?? DEFAULT_DRIFT_THRESHOLDS.minRows,
+      alpha: thresholds.alpha ?? DEFAULT_DRIFT_THRESHOLDS.alpha,
     };
+    const judged = this.baseline.columns.filter((fitted, i) => this.judgeable(fitted, i, t.minRows)).length;
     return this.baseline.columns.map((fitted, i) => {
       const rows = this.counts[i]!.reduce((a, b) => a + b, 0);
       const { expected, actual } = fitted.kind === 'categorical' ? pooled(fitted, this.counts[i]!, rows) : { expected: fitted.counts, actual: this.counts[i]! };
       const psi = populationStabilityIndex(expected, actual);
       const js = jensenShannonDistance(expected, actual);
       const linf = maxShareChange(expected, actual);
+      const { pValue } = chiSquareHomogeneity(expected, actual);
       let severity: ColumnDrift['severity'] = null;
       let decidedBy: ColumnDrift['decidedBy'] = null;
-      if (rows >= t.minRows && fitted.counts.some((c) => c > 0)) {
+      let withinChance = false;
+      if (this.judgeable(fitted, i, t.minRows)) {
+        let level: number;
         if (fitted.kind === 'numeric') {
           decidedBy = 'psi';
-          severity = psi >= t.psi.fail ? 'fail' : psi >= t.psi.warn ? 'warn' : 'ok';
+          level = psi >= t.psi.fail ? 2 : psi >= t.psi.warn ? 1 : 0;
         } else {
           const jsLevel = js >= t.js.fail ? 2 : js >= t.js.warn ? 1 : 0;
           const linfLevel = linf >= t.linf.fail ? 2 : linf >= t.linf.warn ? 1 : 0;
-          const level = Math.max(jsLevel, linfLevel);
+          level = Math.max(jsLevel, linfLevel);
           decidedBy = jsLevel >= linfLevel ? 'js' : 'linf';
-          severity = level === 2 ? 'fail' : level === 1 ? 'warn' : 'ok';
         }
+        withinChance = level > 0 && pValue >= t.alpha / judged;
+        if (withinChance) level = 0;
+        severity = level === 2 ? 'fail' : level === 1 ? 'warn' : 'ok';
       }
-      return { column: fitted.column, kind: fitted.kind, rows, psi, js, linf, severity, decidedBy };
+      return { column: fitted.column, kind: fitted.kind, rows, psi, js, linf, pValue, severity, decidedBy, withinChance };
     });
+  }
+
+  /** Enough scanned rows, and a baseline that held the column, for a verdict. */
+  private judgeable(fitted: DriftColumnBaseline, i: number, minRows: number): boolean {
+    return this.counts[i]!.reduce((a, b) => a + b, 0) >= minRows && fitted.counts.some((c) => c > 0);
   }
 }
 

@@ -12,6 +12,7 @@ import { InputError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import type { Column } from '../core/types.js';
 import { cellKey, classCodes, takeRows, type FeatureMatrix } from './features.js';
+import { chiSquareHomogeneity } from './chi-square.js';
 import { compileTrees, fitExtraTrees, type CompiledTrees, type ExtraTreesModel, type ExtraTreesOptions } from './extra-trees.js';
 import { base64ToTyped, typedToBase64 } from './isolation-forest.js';
 import { walkTrees } from './tree-walks.js';
@@ -335,6 +336,8 @@ export interface ClassBalanceShift {
   readonly baselineShares: Readonly<Record<string, number>>;
   readonly observedShares: Readonly<Record<string, number>>;
   readonly observedRows: number;
+  /** Chi-square test of homogeneity between the baseline's class counts and the scan's. */
+  readonly pValue: number;
 }
 
 /**
@@ -381,6 +384,7 @@ export function classBalanceShift(classes: readonly string[], baselineCounts: re
     baselineShares,
     observedShares,
     observedRows: knownTotal + unknown,
+    pValue: chiSquareHomogeneity(baselineCounts, Array.from({ length: K }, (_, k) => observedCounts[k]!)).pValue,
   };
 }
 

@@ -33,8 +33,11 @@ export interface LabelFlipSettings {
   readonly maxSelfFlagged: number;
   /** Most label classes the detector takes on (default 100); more, and it is skipped. */
   readonly maxClasses: number;
-  /** Class-balance shift (total variation distance) that warns / fails. */
-  readonly balance: { readonly warn: number; readonly fail: number };
+  /**
+   * Class-balance shift (total variation distance) that warns / fails, counted only when a
+   * chi-square test puts the chance of so large a shift in unchanged data below `alpha`.
+   */
+  readonly balance: { readonly warn: number; readonly fail: number; readonly alpha: number };
 }
 
 export interface TriggerSettings {
@@ -59,6 +62,8 @@ export interface DriftSettings {
   readonly psi: { readonly warn: number; readonly fail: number };
   readonly js: { readonly warn: number; readonly fail: number };
   readonly linf: { readonly warn: number; readonly fail: number };
+  /** Chance that a scan of unchanged data warns on any column (chi-square, split over the columns). */
+  readonly alpha: number;
 }
 
 export interface DetectorSettings {
@@ -132,7 +137,10 @@ export function detectorSettings(contract: Contract): DetectorSettings {
       maxFalseAlarms: number(l, 'maxFalseAlarms', 'detectors.label_flip', 0.1, ...shareUpToAll),
       maxSelfFlagged: number(l, 'maxSelfFlagged', 'detectors.label_flip', 0.3, ...shareUpToAll),
       maxClasses: number(l, 'maxClasses', 'detectors.label_flip', 100, ...integerFromTwo),
-      balance: warnFail(l, 'balance', 'detectors.label_flip', 0.1, 0.2),
+      balance: {
+        ...warnFail(l, 'balance', 'detectors.label_flip', 0.1, 0.2),
+        alpha: number(section(l, 'balance', 'detectors.label_flip'), 'alpha', 'detectors.label_flip.balance', 0.01, ...share),
+      },
     },
     trigger: {
       enabled: flag(t, 'enabled', 'detectors.trigger'),
@@ -154,6 +162,7 @@ export function detectorSettings(contract: Contract): DetectorSettings {
       psi: warnFail(d, 'psi', 'drift', 0.1, 0.25),
       js: warnFail(d, 'js', 'drift', 0.1, 0.2),
       linf: warnFail(d, 'linf', 'drift', 0.1, 0.2),
+      alpha: number(d, 'alpha', 'drift', 0.01, ...share),
     },
   };
 }

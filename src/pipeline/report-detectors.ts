@@ -25,6 +25,7 @@ interface TriggerRow {
 
 interface ClassBalance {
   readonly totalVariation: number;
+  readonly pValue?: number;
   readonly baselineShares: Readonly<Record<string, number>>;
   readonly observedShares: Readonly<Record<string, number>>;
 }
@@ -35,7 +36,9 @@ interface DriftColumn {
   readonly psi: number;
   readonly js: number;
   readonly linf: number;
+  readonly pValue?: number;
   readonly severity: 'ok' | 'warn' | 'fail' | null;
+  readonly withinChance?: boolean;
 }
 
 type WarnFail = { readonly warn: number; readonly fail: number };
@@ -44,6 +47,8 @@ type WarnFail = { readonly warn: number; readonly fail: number };
 const cell = (text: string) => text.replaceAll('|', '\\|');
 const percent = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
 const figure = (x: unknown, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '-');
+/** A p-value: small ones in exponent form, so that 1e-12 and 0.003 both read. */
+const probability = (p: unknown) => (typeof p !== 'number' ? '-' : p >= 0.001 ? p.toFixed(3) : p === 0 ? '0' : p.toExponential(1));
 
 export function detectorLines(report: Report): string[] {
   const checks = new Map(report.checks.map((check) => [check.id, check]));
@@ -85,7 +90,7 @@ function figures(check: CheckReport): string {
       const parts = [];
       if (typeof s.fitFlaggedShare === 'number') parts.push(`out of fold, the rule flags ${percent(s.fitFlaggedShare, 1)} of the rows the model was fitted on`);
       const balance = s.classBalance as ClassBalance | undefined;
-      if (balance) parts.push(`class balance moved by ${figure(balance.totalVariation)} (total variation)`);
+      if (balance) parts.push(`class balance moved by ${figure(balance.totalVariation)} (total variation; chi-square p ${probability(balance.pValue)})`);
       if (typeof s.outOfFoldRows === 'number' && s.outOfFoldRows > 0) parts.push(`${s.outOfFoldRows} rows judged out of fold`);
       return parts.join('; ') || '-';
     }
@@ -138,18 +143,25 @@ function classLines(summary: Readonly<Record<string, unknown>> | undefined): str
 function driftLines(summary: Readonly<Record<string, unknown>> | undefined): string[] {
   const columns = Object.entries((summary?.columns ?? {}) as Record<string, DriftColumn>);
   if (columns.length === 0) return [];
-  const limits = summary?.thresholds as { psi: WarnFail; js: WarnFail; linf: WarnFail } | undefined;
+  const limits = summary?.thresholds as { psi: WarnFail; js: WarnFail; linf: WarnFail; alpha: number } | undefined;
   const lines = ['', '### Drift', ''];
+  const judged = columns.filter(([, c]) => c.severity !== null).length;
   if (limits) {
     lines.push(
-      `Warn / fail at PSI ${limits.psi.warn} / ${limits.psi.fail} for numeric columns; Jensen-Shannon distance ${limits.js.warn} / ${limits.js.fail} or largest share change ${limits.linf.warn} / ${limits.linf.fail} for categorical ones.`,
+      `Warn / fail at PSI ${limits.psi.warn} / ${limits.psi.fail} for numeric columns; Jensen-Shannon distance ${limits.js.warn} / ${limits.js.fail} or largest share change ${limits.linf.warn} / ${limits.linf.fail} for categorical ones; counted only when the chi-square p-value is below ${limits.alpha} / ${judged} columns judged (else "within chance").`,
       '',
     );
   }
   lines.push(
-    '| column | kind | rows | PSI | Jensen-Shannon distance | largest share change | verdict |',
-    '|---|---|---:|---:|---:|---:|---|',
-    ...columns.map(([name, c]) => `| ${cell(name)} | ${c.kind} | ${c.rows} | ${figure(c.psi)} | ${figure(c.js)} | ${figure(c.linf)} | ${c.severity === null ? 'too few rows' : c.severity === 'ok' ? 'ok' : `**${c.severity}**`} |`),
+    '| column | kind | rows | PSI | Jensen-Shannon distance | largest share change | chi-square p | verdict |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
+    ...columns.map(([name, c]) => `| ${cell(name)} | ${c.kind} | ${c.rows} | ${figure(c.psi)} | ${figure(c.js)} | ${figure(c.linf)} | ${probability(c.pValue)} | ${verdict(c)} |`),
   );
   return lines;
+}
+
+function verdict(column: DriftColumn): string {
+  if (column.severity === null) return 'too few rows';
+  if (column.severity !== 'ok') return `**${column.severity}**`;
+  return column.withinChance ? 'ok (within chance)' : 'ok';
 }

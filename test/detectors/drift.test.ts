@@ -135,6 +135,26 @@ test('categories too rare to be expected 5 times in the scan are judged together
   assert.deepEqual(judge(300), [['title', 'ok'], ['genre', 'fail']]);
 });
 
+test('a statistic past its limit counts only beyond chance: 150 rows from the same distribution stay ok, the same shift at 5,000 rows warns', () => {
+  const baseline = fitDriftBaseline([numeric('x', uniform(250, 1))]);
+  // Ten bins, 150 rows against 250: a third of such scans (seeds 10-209) reach a PSI of 0.1 by
+  // chance alone, and warned before the test of chance. Seed 16 gives 0.13.
+  const small = new DriftAccumulator(baseline);
+  small.add(batch([numeric('x', uniform(150, 16))]));
+  const [chance] = small.result();
+  assert.ok(chance!.psi >= 0.1 && chance!.pValue > 0.01, `psi ${chance!.psi} p ${chance!.pValue}`);
+  assert.deepEqual([chance!.severity, chance!.withinChance], ['ok', true]);
+  // A real shift of the same size, on enough rows to tell: warn.
+  const large = fitDriftBaseline([numeric('x', uniform(5000, 1))]);
+  const shifted = new DriftAccumulator(large);
+  shifted.add(batch([numeric('x', uniform(5000, 3, 0.08, 1.08))]));
+  const [real] = shifted.result();
+  assert.ok(real!.psi >= 0.1 && real!.pValue < 1e-6, `psi ${real!.psi} p ${real!.pValue}`);
+  assert.deepEqual([real!.severity, real!.withinChance], ['warn', false]);
+  // The chance allowed is split over the columns judged: alpha 0.9 lets the small scan's PSI warn.
+  assert.equal(small.result({ alpha: 0.9 })[0]!.severity, 'warn');
+});
+
 test('thresholds are configurable; too few rows give no verdict', () => {
   const baseline = fitDriftBaseline([numeric('x', uniform(2000, 1))]);
   const accumulator = new DriftAccumulator(baseline);
