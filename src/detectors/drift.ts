@@ -99,12 +99,7 @@ export function fitDriftBaseline(columns: readonly Column[], options: DriftBasel
       // would get degenerate quantile bins, one of them catching any new value; it is compared
       // value by value instead, as categories, so a value the baseline never held shows.
       if (present.length > 0 && new Set(present).size <= bins) return fitCategorical(column, maxCategories);
-      const sorted = Float64Array.from(present).sort();
-      const edges: number[] = [];
-      for (let i = 1; i < bins && sorted.length > 0; i++) {
-        const q = sorted[Math.floor((i * sorted.length) / bins)]!;
-        if (q > sorted[0]! && (edges.length === 0 || q > edges[edges.length - 1]!)) edges.push(q);
-      }
+      const edges = quantileEdges(Float64Array.from(present).sort(), bins);
       const baseline: NumericDriftBaseline = { kind: 'numeric', column: column.name, edges, counts: [] };
       const counts = new Float64Array(edges.length + 2);
       countNumeric(baseline, column, counts);
@@ -113,6 +108,37 @@ export function fitDriftBaseline(columns: readonly Column[], options: DriftBasel
     return fitCategorical(column, maxCategories);
   });
   return { version: 1, rows, columns: fitted };
+}
+
+/**
+ * Inner bin edges on the quantiles of ascending `sorted` values. A value holding a bin's share of
+ * the rows or more (a point mass: the zero of a cost that is mostly zero) gets a bin of its own,
+ * and the other values are binned on their own quantiles. Plain deciles would collapse into the
+ * mass: a column 99% zeros had one bin, and no change of it could show. Without point masses the
+ * edges are the plain quantiles.
+ */
+function quantileEdges(sorted: Float64Array, bins: number): number[] {
+  const n = sorted.length;
+  if (n === 0) return [];
+  const edges = new Set<number>();
+  const rest: number[] = [];
+  let masses = 0;
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && sorted[end] === sorted[start]) end++;
+    if (end - start >= n / bins) {
+      masses++;
+      edges.add(sorted[start]!);
+      if (end < n) edges.add(sorted[end]!);
+    } else {
+      for (let i = start; i < end; i++) rest.push(sorted[i]!);
+    }
+    start = end;
+  }
+  const restBins = Math.max(1, bins - masses);
+  for (let i = 1; i < restBins && rest.length > 0; i++) edges.add(rest[Math.floor((i * rest.length) / restBins)]!);
+  // Bin 0 is everything below the first edge, so an edge at the minimum would hold nothing.
+  return [...edges].filter((e) => e > sorted[0]!).sort((a, b) => a - b);
 }
 
 /** The most frequent values (as cell keys) and their counts, one slot for the rest, one for nulls. */

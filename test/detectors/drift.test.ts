@@ -49,6 +49,27 @@ test('quantile bins with a null slot; counts add across batches', () => {
   assert.deepEqual([...accumulator.counts[0]!], [2, 1, 2, 1, 1]);
 });
 
+test('a value holding a tenth of the rows gets a bin of its own: a cost that is mostly zero can drift', () => {
+  // 98% zeros, then 40 costs of 1-1,000: plain deciles would all be 0, one bin for every row.
+  const costs = (n: number, paid: number, seed: number) => [...Array<number>(n - paid).fill(0), ...uniform(paid, seed, 1, 1000).map(Math.round)];
+  const baseline = fitDriftBaseline([numeric('cost', costs(2000, 40, 1))]);
+  const fitted = baseline.columns[0]!;
+  assert.ok(fitted.kind === 'numeric' && fitted.edges.length === 9, JSON.stringify(fitted));
+  // The zeros alone below the first edge, the smallest cost paid.
+  assert.deepEqual([fitted.counts[0], fitted.edges[0]], [1960, Math.min(...costs(2000, 40, 1).filter((c) => c > 0))]);
+  const judge = (paid: number) => {
+    const accumulator = new DriftAccumulator(baseline);
+    accumulator.add(batch([numeric('cost', costs(2000, paid, 2))]));
+    return accumulator.result()[0]!.severity;
+  };
+  assert.equal(judge(40), 'ok');
+  // A fifth of the rows now carry a cost.
+  assert.equal(judge(400), 'fail');
+  // Without point masses the edges are the plain deciles, as before.
+  const plain = fitDriftBaseline([numeric('x', Array.from({ length: 100 }, (_, i) => i))]).columns[0]!;
+  assert.deepEqual(plain.kind === 'numeric' ? plain.edges : [], [10, 20, 30, 40, 50, 60, 70, 80, 90]);
+});
+
 test('a numeric column with no more values than bins is compared value by value', () => {
   // Every value 20 times over, so each is expected often enough in the scan to be judged apart.
   const times20 = <T>(values: T[]): T[] => values.flatMap((v) => Array<T>(20).fill(v));
