@@ -1,6 +1,7 @@
 // Detection quality on real data: isolation-forest ROC AUC on the outlier benchmark, label-flip
-// precision/recall/F1 on labelled tables, backdoor-trigger recall and false-flag rate.
-// Run: npx tsx bench/quality.bench.ts [outliers] [labels] [triggers] [throughput]   (default: all)
+// precision/recall/F1 on labelled tables, backdoor-trigger recall and false-flag rate, drift
+// false alarms and shifts found by scan size.
+// Run: npx tsx bench/quality.bench.ts [outliers] [labels] [triggers] [drift] [throughput]   (default: all)
 // or, after tsc, node dist/bench/quality.bench.js.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { triggerCheck } from '../src/checks/trigger.js';
 import type { Contract } from '../src/core/contract.js';
 import { Random } from '../src/core/random.js';
 import { fitModel, serialiseModel } from '../src/detectors/bundle.js';
+import { DriftAccumulator, fitDriftBaseline } from '../src/detectors/drift.js';
 import { detectorSettings } from '../src/detectors/settings.js';
 import { makeBatch, type Batch, type Column } from '../src/core/types.js';
 import { encodeFeatures, fitFeatureEncoder, takeRows, type FeatureMatrix } from '../src/detectors/features.js';
@@ -387,6 +389,82 @@ function triggerBench(): boolean {
   return all;
 }
 
+// ---------------------------------------------------------------- drift
+
+/** The feature columns of `batch` without `label`, with one of them moved by `shift` (in its own units). */
+function featureBatch(batch: Batch, label: string, shifted?: { column: string; by: number }): Batch {
+  const columns = batch.columns
+    .filter((c) => c.name !== label)
+    .map((c): Column => (c.name === shifted?.column ? ({ ...c, values: (c.values as Float64Array).map((v) => v + shifted.by) } as Column) : c));
+  return makeBatch(0, batch.rowCount, columns);
+}
+
+function standardDeviation(values: ArrayLike<number>): number {
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i]!;
+    squares += values[i]! * values[i]!;
+  }
+  const m = sum / values.length;
+  return Math.sqrt(Math.max(0, squares / values.length - m * m));
+}
+
+/**
+ * Drift on real data: a seeded random 2,000-row baseline and a scan of other rows of the same
+ * file, as they are (nothing changed: any finding is a false alarm) and with one column moved by
+ * half its standard deviation (a real change, to be found on that column). Each with the limits
+ * alone (PSI, JS, L-inf; the rule before the chi-square test) and with the chi-square test beside
+ * them (the default).
+ */
+function driftBench(): null {
+  const runs = Number(process.env.DATAWARDEN_DRIFT_RUNS ?? 100);
+  console.log(`## Drift: false alarms on unchanged data, and a real shift found, by scan size (${runs} runs each)`);
+  console.log('Baseline: 2,000 random rows of the file; scan: other random rows. Shift: one column (drawn per run) moved by 0.5 standard deviation.');
+  console.log('Limits alone: PSI 0.1 / JS 0.1 / L-inf 0.1 past their warn limits. With chi-square: also p < 0.01 / columns judged (the default).\n');
+  console.log('| file | columns | scan rows | unchanged: scans with a finding, limits alone | with chi-square | shifted: found, limits alone | with chi-square |');
+  console.log('|---|---|---|---|---|---|---|');
+  const limitsAlone = { alpha: Number.POSITIVE_INFINITY };
+  const drifted = (results: readonly { column: string; severity: string | null }[], column?: string) =>
+    results.some((d) => (column === undefined || d.column === column) && (d.severity === 'warn' || d.severity === 'fail'));
+  let falseAlarms = 0;
+  let scans = 0;
+  for (const file of ['annthyroid.csv', 'mammography.csv', 'satellite.csv', 'shuttle.csv', 'cover.csv']) {
+    const table = outlierTable(file, '');
+    for (const size of [150, 500, 2000]) {
+      const counts = { alone: 0, chance: 0, shiftAlone: 0, shiftChance: 0 };
+      for (let seed = 1; seed <= runs; seed++) {
+        const random = new Random(seed);
+        const order = random.shuffle(Array.from({ length: table.batch.rowCount }, (_, i) => i));
+        const baselineRows = rows(table.batch, order.slice(0, 2000));
+        const scanRows = rows(table.batch, order.slice(2000, 2000 + size));
+        const baseline = fitDriftBaseline(featureBatch(baselineRows, table.label).columns);
+        const judge = (scan: Batch) => {
+          const accumulator = new DriftAccumulator(baseline);
+          accumulator.add(scan);
+          return { alone: accumulator.result(limitsAlone), chance: accumulator.result() };
+        };
+        const unchanged = judge(featureBatch(scanRows, table.label));
+        if (drifted(unchanged.alone)) counts.alone++;
+        if (drifted(unchanged.chance)) counts.chance++;
+        const column = table.features[random.nextInt(table.features.length)]!;
+        const by = 0.5 * standardDeviation(baselineRows.byName.get(column)!.values as Float64Array);
+        const shifted = judge(featureBatch(scanRows, table.label, { column, by }));
+        if (drifted(shifted.alone, column)) counts.shiftAlone++;
+        if (drifted(shifted.chance, column)) counts.shiftChance++;
+      }
+      falseAlarms += counts.chance;
+      scans += runs;
+      const share = (n: number) => `${fmt((100 * n) / runs, 0)}%`;
+      console.log(
+        `| ${file.replace('.csv', '')} | ${table.features.length} | ${size} | ${share(counts.alone)} | ${share(counts.chance)} | ${share(counts.shiftAlone)} | ${share(counts.shiftChance)} |`,
+      );
+    }
+  }
+  console.log(`\nUnchanged scans with a finding, with the chi-square test: ${falseAlarms} of ${scans} (the test allows 1% a scan). No issue sets a target here.\n`);
+  return null;
+}
+
 // ---------------------------------------------------------------- throughput
 
 function throughputBench(): boolean {
@@ -439,14 +517,16 @@ function main(): void {
   const run = (name: string) => wanted.size === 0 || wanted.has(name);
   console.log(`# datawarden detector quality\nmachine: ${machineDescription()}\n`);
   const verdicts: string[] = [];
-  const timed = (name: string, bench: () => boolean) => {
+  // A bench returns whether its issue target is met, or null when no issue sets one.
+  const timed = (name: string, bench: () => boolean | null) => {
     const start = performance.now();
     const ok = bench();
-    verdicts.push(`${name}: ${ok ? 'target met' : 'target NOT met'} (${((performance.now() - start) / 1000).toFixed(1)} s)`);
+    verdicts.push(`${name}: ${ok === null ? 'measured' : ok ? 'target met' : 'target NOT met'} (${((performance.now() - start) / 1000).toFixed(1)} s)`);
   };
   if (run('outliers')) timed('outliers', outlierBench);
   if (run('labels')) timed('labels', labelBench);
   if (run('triggers')) timed('triggers', triggerBench);
+  if (run('drift')) timed('drift', driftBench);
   if (run('throughput')) timed('throughput', throughputBench);
   console.log(verdicts.join('\n'));
 }
