@@ -68,11 +68,12 @@ export function detectorLines(report: Report): string[] {
 
 function fittedOn(model: ModelSection): string {
   const about = `${model.sampleRows} rows sampled, seed ${model.seed}; model sha256 \`${model.sha256.slice(0, 16)}…\``;
+  const named = model.path === undefined ? '' : ` \`${model.path}\``;
   switch (model.source) {
     case 'baseline':
-      return `Fitted on the baseline \`${model.path}\` (${about}).`;
+      return `Fitted on the baseline${named} (${about}).`;
     case 'file':
-      return `Model \`${model.path}\` (${about}).`;
+      return `${model.path === undefined ? 'A saved model' : `Model${named}`} (${about}).`;
     case 'input':
       return `Fitted on a sample of this input itself (${about}): drift and triggers have no trusted data to compare with.`;
     case 'given':
@@ -96,8 +97,11 @@ function figures(check: CheckReport): string {
     }
     case 'trigger': {
       const found = (s.triggers as readonly TriggerRow[] | undefined)?.length ?? 0;
-      const suppressed = (s.suppressedColumns as readonly string[] | undefined) ?? [];
-      const left = suppressed.length > 0 ? `; too many candidates to be a trigger (left to drift): ${suppressed.map((c) => `\`${c}\``).join(', ')}` : '';
+      const suppressed = (s.suppressedColumns as readonly { column: string; candidates: number }[] | undefined) ?? [];
+      const left =
+        suppressed.length > 0
+          ? `; columns with too many candidates to be a trigger, left to drift: ${suppressed.map((c) => `\`${c.column}\` (${c.candidates})`).join(', ')}`
+          : '';
       return `${found === 0 ? 'none found' : `${found} found (below)`}${left}`;
     }
     case 'drift': {

@@ -32,7 +32,7 @@ const outlier = check('outlier', 4, { threshold: 0.61234, maxScore: 0.7, trees: 
 const skippedOutlier = check('outlier', 0, { skipped: 'no usable feature column' });
 const trigger = check('trigger', 30, {
   triggers: [{ reason: 'trigger:wind=9.99', label: 'sun', rows: 30, share: 0.15, baselineShare: 0, lift: 36.31, purity: 1 }],
-  suppressedColumns: [],
+  suppressedColumns: [{ column: 'price', candidates: 7 }],
 });
 const labelFlip = check('label_flip', 9, {
   fitFlaggedShare: 0.0712,
@@ -61,8 +61,21 @@ test('report.md: a row per detector, and the trigger, class and drift tables', (
   const cases: { name: string; report: Report; expected: string[] }[] = [
     { name: 'rule checks only: no section', report: reportWith([check('schema', 0, {})]), expected: [] },
     {
+      name: 'a model file without its path',
+      report: reportWith([outlier], { ...model, source: 'file', path: undefined }),
+      expected: [
+        '## Detectors',
+        '',
+        'A saved model (800 rows sampled, seed 42; model sha256 `ffffffffffffffff…`).',
+        '',
+        '| detector | rows flagged | figures |',
+        '|---|---:|---|',
+        '| outlier | 4 (2.00%) | isolation-forest score above 0.612 (100 trees, psi 256); highest score 0.700 |',
+      ],
+    },
+    {
       name: 'a skipped detector says why; a model fitted on the input says so',
-      report: reportWith([skippedOutlier], { ...model, source: 'input' }),
+      report: reportWith([skippedOutlier], { ...model, source: 'input', path: undefined }),
       expected: [
         '## Detectors',
         '',
@@ -85,7 +98,7 @@ test('report.md: a row per detector, and the trigger, class and drift tables', (
         '|---|---:|---|',
         '| outlier | 4 (2.00%) | isolation-forest score above 0.612 (100 trees, psi 256); highest score 0.700 |',
         '| label_flip | 9 (4.50%) | out of fold, the rule flags 7.1% of the rows the model was fitted on; class balance moved by 0.050 (total variation; chi-square p 4.0e-4) |',
-        '| trigger | 30 (15.00%) | 1 found (below) |',
+        '| trigger | 30 (15.00%) | 1 found (below); columns with too many candidates to be a trigger, left to drift: `price` (7) |',
         '| drift | 0 (0.00%) | 1 of 3 columns drifted (below); quarantines no rows |',
         '',
         '### Suspected backdoor triggers',
