@@ -12,6 +12,7 @@ export const schemaCheck = defineCheck({
       'schema:type:<column>': 'The value has the wrong type (a typed column of another type, a JSON value of another JSON type).',
       'schema:unparseable:<column>': "The text does not parse as the column's type.",
       'schema:null:<column>': 'A null in a column the contract declares non-nullable.',
+      'schema:empty': 'The file has no rows: often a broken export. Dataset-level warning.',
     },
   },
   begin({ contract, input }) {
@@ -43,8 +44,10 @@ export const schemaCheck = defineCheck({
     // The label check owns missing labels; flagging them here too would say the same thing twice.
     const nonNullable = contract.columns.filter((c) => c.nullable === false && c.name !== contract.label && present.has(c.name));
     const declared = contract.columns.filter((c) => present.has(c.name));
+    let rows = 0;
     return {
       run(batch, flags) {
+        rows += batch.rowCount;
         for (const declaredColumn of declared) {
           const column = batch.byName.get(declaredColumn.name)!;
           if (column.bad !== null) {
@@ -63,6 +66,12 @@ export const schemaCheck = defineCheck({
           }
         }
       },
+      state: () => rows,
     };
+  },
+  finish(states, { input }) {
+    const rows = states.reduce((sum: number, n) => sum + ((n as number | undefined) ?? 0), 0);
+    if (rows > 0) return {};
+    return { findings: [{ check: 'schema', code: 'schema:empty', severity: 'warn', message: `${input.path} has no rows` }] };
   },
 });

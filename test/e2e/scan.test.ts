@@ -133,6 +133,17 @@ test('a missing required column fails the dataset: every row held back, clean se
   assert.equal(quarantine.get(ruleRows[0]!.row), ['schema:missing:branch_code', ...ruleRows[0]!.reasons].join(';'));
 });
 
+test('a file with a header and no rows warns (often a broken export), with whole, empty outputs', async () => {
+  const empty = join(work, 'header-only.csv');
+  writeFileSync(empty, `${readFileSync(INCOMING, 'utf8').split('\n')[0]}\n`);
+  const result = await scanTo('empty', [empty, '--contract', CONTRACT, ...RULES]);
+  assert.equal(result.code, 1, result.stderr);
+  const report = JSON.parse(readFileSync(join(result.out, 'report.json'), 'utf8'));
+  assert.deepEqual([report.verdict, report.clean.rows, report.quarantine.rows], ['warn', 0, 0]);
+  assert.deepEqual(report.findings.map((f: { code: string; message: string }) => [f.code, f.message]), [['schema:empty', `${empty} has no rows`]]);
+  assert.deepEqual(readdirSync(result.out).sort(), ['clean.csv', 'quarantine.csv', 'report.json', 'report.md']);
+});
+
 test('exit codes: 0 pass, 1 warn, 2 fail, 3 error', async () => {
   const pass = await scanTo('pass', [TRUSTED, '--contract', CONTRACT, ...RULES]);
   assert.equal(pass.code, 0, pass.stderr);
