@@ -5,7 +5,7 @@ import { InputError } from '../core/errors.js';
 import { hashKey, makeBatch, makeColumn, type Batch, type Column } from '../core/types.js';
 import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, RowTextSplitter, rowTextSql, isNestedType, readPlanFor, sqlIdentifier, sqlString, type DuckDBConnection, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
-import { assertRowCount, DEFAULT_BATCH_ROWS, TEXT_BATCH_ROWS, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
+import { assertRowCount, DEFAULT_BATCH_ROWS, textBatchRows, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
 // CSV is read with a fixed RFC 4180 dialect: DuckDB's dialect sniffer guesses a different
 // delimiter for a file with one ragged row and then reads it without complaint.
@@ -208,7 +208,7 @@ async function* streamBatches(
   rowText: boolean,
   options: ReadOptions = {},
 ): AsyncGenerator<Batch> {
-  const batchRows = options.batchRows ?? (rowText ? TEXT_BATCH_ROWS : DEFAULT_BATCH_ROWS);
+  const batchRows = options.batchRows ?? (rowText ? textBatchRows(plans.length) : DEFAULT_BATCH_ROWS);
   const start = options.range?.start ?? 0;
   // Batches hold exactly batchRows rows (the last one fewer), counted from row 0 of the range,
   // so a range that starts on a multiple of batchRows sees the batches a whole scan sees.

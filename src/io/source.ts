@@ -58,6 +58,14 @@ export const DEFAULT_BATCH_ROWS = 65536;
  */
 export const TEXT_BATCH_ROWS = 16384;
 
+/** Cells in a text batch: TEXT_BATCH_ROWS rows of up to 16 columns, fewer rows when wider. */
+const TEXT_BATCH_CELLS = TEXT_BATCH_ROWS * 16;
+
+/** Rows a text batch holds for `columns` columns (at least 1,024). */
+export function textBatchRows(columns: number): number {
+  return Math.max(1024, Math.min(TEXT_BATCH_ROWS, Math.floor(TEXT_BATCH_CELLS / Math.max(1, columns))));
+}
+
 export async function openSource(path: string, mode: ReadMode = 'raw'): Promise<Source> {
   const format = formatOf(path);
   let info;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSource } from '../../src/io/source.js';
+import { openSource, textBatchRows } from '../../src/io/source.js';
 import { tempDir } from '../helpers.js';
 
 type Cells = Record<string, [values: string[], valid: number[] | null]>;
@@ -54,4 +54,25 @@ test('JSON Lines cells read as their JSON text, a missing key as a null', async 
     note: [['"a, b"', '""', '"line\\nbreak"', '"say \\"hi\\""'], null],
     x: [['1.5', '0', '', '1000.0'], [1, 1, 0, 1]],
   });
+});
+
+test('text batches hold fewer rows as tables get wider, so a batch holds about as many cells', async () => {
+  const cases: [columns: number, rows: number][] = [[1, 16384], [14, 16384], [16, 16384], [17, 15420], [200, 1310], [301, 1024], [1000, 1024]];
+  assert.deepEqual(cases.map(([columns]) => [columns, textBatchRows(columns)]), cases);
+  // A 40-column CSV of 10,000 rows comes in batches of 6,553 rows, every cell as written.
+  const path = join(await tempDir(), 'wide.csv');
+  const names = Array.from({ length: 40 }, (_, c) => `c${c}`);
+  writeFileSync(path, [names.join(','), ...Array.from({ length: 10_000 }, (_, r) => names.map((_, c) => `${r}.${c}`).join(','))].join('\n') + '\n');
+  const source = await openSource(path, 'raw');
+  const sizes: number[] = [];
+  try {
+    for await (const batch of source.batches()) {
+      sizes.push(batch.rowCount);
+      const last = batch.columns[39]!.values as string[];
+      assert.equal(last[0], `${batch.rowOffset}.39`);
+    }
+  } finally {
+    await source.close();
+  }
+  assert.deepEqual(sizes, [6553, 3447]);
 });
