@@ -74,6 +74,9 @@ export async function inferContract(path: string, options: InferOptions = {}): P
   if (options.label !== undefined && profiles.find((p) => p.name === options.label)!.distinct === null) {
     throw new InputError(`label column '${options.label}' has more than ${MAX_LABEL_CLASSES} distinct values`, { subject: path });
   }
+  if (options.label !== undefined && profiles.find((p) => p.name === options.label)!.nulls === rows) {
+    throw new InputError(`label column '${options.label}' is empty in every row`, { subject: path });
+  }
   const columns = profiles.map((p) => columnContractOf(p, options, margin));
   for (const p of profiles) {
     const values = rows - p.nulls;
@@ -81,6 +84,10 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     options.onNote?.(
       `column '${p.name}' is typed string, yet ${p.numbers} of its ${values} values are numbers; the first other one is '${p.firstText.value}' (row ${p.firstText.row}): fix the trusted data, or set its type and bounds by hand`,
     );
+  }
+  for (const p of profiles) {
+    if (p.nulls < rows || p.name === options.label) continue;
+    options.onNote?.(`column '${p.name}' is empty in every trusted row: its type (${p.type}) is the reader's guess and any value passes; set its type and bounds by hand`);
   }
   // The label and the id are required in every row; trusted rows without them would be quarantined.
   for (const role of ['label', 'id'] as const) {
@@ -169,7 +176,8 @@ function columnContractOf(profile: Profile, options: InferOptions, margin: numbe
     column.min = new Date(Math.floor(widen(profile, margin).min / 1000)).toISOString();
   }
   const categorical = profile.type === 'string' || profile.type === 'bool' || isLabel;
-  if (categorical && profile.distinct !== null && !isId) {
+  // A column with no value at all in the trusted rows has nothing to list: any value goes.
+  if (categorical && profile.distinct !== null && profile.distinct.size > 0 && !isId) {
     column.allowed = [...profile.distinct.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
   if (isId) column.unique = true;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { inferContract } from '../../src/contract/infer.js';
 import { validateContract } from '../../src/contract/load.js';
 import { fieldPath } from '../../src/contract/json-schema.js';
+import { InputError } from '../../src/core/errors.js';
 import { ROOT, tempDir } from '../helpers.js';
 
 const valid = {
@@ -130,4 +131,19 @@ test('infer tells of trusted rows without a label or an id, which the contract w
     "label column 'y' is empty in 5 of the 40 trusted rows (12.5%); the contract requires it, so a scan quarantines such rows (label:y)",
     "id column 'id' is empty in 1 of the 40 trusted rows (2.5%); the contract requires it, so a scan quarantines such rows (schema:null:id)",
   ]);
+});
+
+test('infer: a column empty in every trusted row gets no value list and is told; an empty label is refused', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'blank.csv');
+  writeFileSync(path, 'x,note,y\n1,,a\n2,,b\n3,,a\n');
+  const notes: string[] = [];
+  const contract = await inferContract(path, { label: 'y', onNote: (message) => notes.push(message) });
+  // Before, `note` got `allowed: []`, which no contract may hold: infer failed with a schema error.
+  assert.deepEqual(contract.columns[1], { name: 'note', type: 'string', nullable: true });
+  validateContract(contract, 'the inferred contract');
+  assert.deepEqual(notes, ["column 'note' is empty in every trusted row: its type (string) is the reader's guess and any value passes; set its type and bounds by hand"]);
+  const unlabelled = join(dir, 'unlabelled.csv');
+  writeFileSync(unlabelled, 'x,y\n1,\n2,\n');
+  await assert.rejects(inferContract(unlabelled, { label: 'y' }), (error: Error) => error instanceof InputError && /label column 'y' is empty in every row/.test(error.message));
 });
