@@ -17,15 +17,14 @@ export function openCsvWriter(path: string, columns: readonly OutputColumn[]): T
     async write(batch: Batch) {
       const lines: string[] = [];
       const cols = batch.columns;
+      const fields = new Array<string>(cols.length);
       for (let row = 0; row < batch.rowCount; row++) {
-        let line = '';
         for (let c = 0; c < cols.length; c++) {
           const text = cellText(cols[c]!, row);
           // An empty string must be told apart from a null: quote it.
-          const field = text === null ? '' : text === '' ? '""' : csvField(text);
-          line += c === 0 ? field : `,${field}`;
+          fields[c] = text === null ? '' : text === '' ? '""' : csvField(text);
         }
-        lines.push(line);
+        lines.push(fields.join(','));
       }
       await writeChunk(stream, header + (lines.length ? `${lines.join('\n')}\n` : ''));
       header = '';
