@@ -10,13 +10,14 @@ export function openJsonlWriter(path: string, columns: readonly OutputColumn[]):
   return {
     async write(batch: Batch) {
       const cols = batch.columns;
-      let text = '';
+      // Fields and lines joined once: adding them one by one builds a rope of every piece.
+      const fields = new Array<string>(cols.length);
+      const lines: string[] = [];
       for (let row = 0; row < batch.rowCount; row++) {
-        let line = '{';
-        for (let c = 0; c < cols.length; c++) line += (c === 0 ? '' : ',') + keys[c] + cellJson(cols[c]!, row);
-        text += `${line}}\n`;
+        for (let c = 0; c < cols.length; c++) fields[c] = keys[c] + cellJson(cols[c]!, row);
+        lines.push(`{${fields.join(',')}}\n`);
       }
-      if (text) await writeChunk(stream, text);
+      if (lines.length > 0) await writeChunk(stream, lines.join(''));
     },
     async close() {
       await endStream(stream);
