@@ -341,9 +341,12 @@ export class DriftAccumulator {
       minRows: thresholds.minRows ?? DEFAULT_DRIFT_THRESHOLDS.minRows,
       alpha: thresholds.alpha ?? DEFAULT_DRIFT_THRESHOLDS.alpha,
     };
-    const judged = this.baseline.columns.filter((fitted, i) => this.judgeable(fitted, i, t.minRows)).length;
+    const scanned = this.counts.map((counts) => counts.reduce((a, b) => a + b, 0));
+    // A verdict needs enough scanned rows and a baseline that held the column.
+    const judgeable = this.baseline.columns.map((fitted, i) => scanned[i]! >= t.minRows && fitted.counts.some((c) => c > 0));
+    const judged = judgeable.filter(Boolean).length;
     return this.baseline.columns.map((fitted, i) => {
-      const rows = this.counts[i]!.reduce((a, b) => a + b, 0);
+      const rows = scanned[i]!;
       const { expected, actual } = fitted.kind === 'categorical' ? pooled(fitted, this.counts[i]!, rows) : { expected: fitted.counts, actual: this.counts[i]! };
       const psi = populationStabilityIndex(expected, actual);
       const js = jensenShannonDistance(expected, actual);
@@ -352,7 +355,7 @@ export class DriftAccumulator {
       let severity: ColumnDrift['severity'] = null;
       let decidedBy: ColumnDrift['decidedBy'] = null;
       let withinChance = false;
-      if (this.judgeable(fitted, i, t.minRows)) {
+      if (judgeable[i]) {
         let level: number;
         if (fitted.kind === 'numeric') {
           decidedBy = 'psi';
@@ -369,11 +372,6 @@ export class DriftAccumulator {
       }
       return { column: fitted.column, kind: fitted.kind, rows, psi, js, linf, pValue, severity, decidedBy, withinChance };
     });
-  }
-
-  /** Enough scanned rows, and a baseline that held the column, for a verdict. */
-  private judgeable(fitted: DriftColumnBaseline, i: number, minRows: number): boolean {
-    return this.counts[i]!.reduce((a, b) => a + b, 0) >= minRows && fitted.counts.some((c) => c > 0);
   }
 }
 
