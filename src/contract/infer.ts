@@ -71,11 +71,12 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     await source.close();
   }
   if (rows === 0) throw new InputError('cannot infer a contract from a dataset with no rows', { subject: path });
-  if (options.label !== undefined && profiles.find((p) => p.name === options.label)!.distinct === null) {
-    throw new InputError(`label column '${options.label}' has more than ${MAX_LABEL_CLASSES} distinct values`, { subject: path });
+  const labelProfile = profiles.find((p) => p.name === options.label);
+  if (labelProfile !== undefined && labelProfile.distinct === null) {
+    throw new InputError(`label column '${labelProfile.name}' has more than ${MAX_LABEL_CLASSES} distinct values`, { subject: path });
   }
-  if (options.label !== undefined && profiles.find((p) => p.name === options.label)!.nulls === rows) {
-    throw new InputError(`label column '${options.label}' is empty in every row`, { subject: path });
+  if (labelProfile !== undefined && labelProfile.nulls === rows) {
+    throw new InputError(`label column '${labelProfile.name}' is empty in every row`, { subject: path });
   }
   const columns = profiles.map((p) => columnContractOf(p, options, margin));
   for (const p of profiles) {
