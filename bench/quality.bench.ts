@@ -4,6 +4,7 @@
 // Run: npx tsx bench/quality.bench.ts [outliers] [labels] [triggers] [drift] [throughput]   (default: all)
 // or, after tsc, node dist/bench/quality.bench.js.
 import { readFileSync, readdirSync } from 'node:fs';
+import { standardDeviation } from 'simple-statistics';
 import { join } from 'node:path';
 import { driftCheck } from '../src/checks/drift.js';
 import { labelFlipCheck } from '../src/checks/label-flip.js';
@@ -399,17 +400,6 @@ function featureBatch(batch: Batch, label: string, shifted?: { column: string; b
   return makeBatch(0, batch.rowCount, columns);
 }
 
-function standardDeviation(values: ArrayLike<number>): number {
-  let sum = 0;
-  let squares = 0;
-  for (let i = 0; i < values.length; i++) {
-    sum += values[i]!;
-    squares += values[i]! * values[i]!;
-  }
-  const m = sum / values.length;
-  return Math.sqrt(Math.max(0, squares / values.length - m * m));
-}
-
 /**
  * Drift on real data: a seeded random 2,000-row baseline and a scan of other rows of the same
  * file, as they are (nothing changed: any finding is a false alarm) and with one column moved by
@@ -448,7 +438,7 @@ function driftBench(): null {
         if (drifted(unchanged.alone)) counts.alone++;
         if (drifted(unchanged.chance)) counts.chance++;
         const column = table.features[random.nextInt(table.features.length)]!;
-        const by = 0.5 * standardDeviation(baselineRows.byName.get(column)!.values as Float64Array);
+        const by = 0.5 * standardDeviation(Array.from(baselineRows.byName.get(column)!.values as Float64Array));
         const shifted = judge(featureBatch(scanRows, table.label, { column, by }));
         if (drifted(shifted.alone, column)) counts.shiftAlone++;
         if (drifted(shifted.chance, column)) counts.shiftChance++;
