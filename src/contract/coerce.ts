@@ -2,8 +2,9 @@
 // JSON values as JSON text) and are parsed here; typed formats are checked for a type the
 // contract does not allow. A value that cannot be read as its column's type is marked `bad`,
 // so the schema check quarantines its row instead of the whole scan failing.
-import type { Contract } from '../core/contract.js';
-import { isNumberText, jsonStringValue, parseBoolText, parseNumberText, parseTimestamp } from '../core/parse.js';
+import type { ColumnContract, Contract } from '../core/contract.js';
+import { isNumberText, jsonStringValue, parseBoolText, parseNumberText } from '../core/parse.js';
+import { timestampParser, type TimestampParser } from '../core/timestamp-format.js';
 import { makeBatch, makeColumn, type Batch, type Column, type LogicalType } from '../core/types.js';
 
 export function applyContractTypes(batch: Batch, contract: Contract): Batch {
@@ -11,16 +12,26 @@ export function applyContractTypes(batch: Batch, contract: Contract): Batch {
   const columns = batch.columns.map((column) => {
     const declared = contract.columns.find((c) => c.name === column.name);
     if (!declared) return column;
-    const coerced = coerceColumn(column, declared.type, batch.rowCount);
+    const coerced = coerceColumn(column, declared, batch.rowCount);
     if (coerced !== column) changed = true;
     return coerced;
   });
   return changed ? makeBatch(batch.rowOffset, batch.rowCount, columns, batch) : batch;
 }
 
-export function coerceColumn(column: Column, target: LogicalType, rowCount: number): Column {
-  if (column.sourceType === 'text') return fromText(column as Extract<Column, { type: 'string' }>, target, rowCount);
-  if (column.sourceType === 'json') return fromJson(column as Extract<Column, { type: 'string' }>, target, rowCount);
+/** Each timestamp column's parser, made once per contract column rather than once per batch. */
+const parsers = new WeakMap<ColumnContract, TimestampParser>();
+
+function parserFor(declared: ColumnContract): TimestampParser {
+  let parser = parsers.get(declared);
+  if (parser === undefined) parsers.set(declared, (parser = timestampParser(declared.format)));
+  return parser;
+}
+
+export function coerceColumn(column: Column, declared: ColumnContract, rowCount: number): Column {
+  const target = declared.type;
+  if (column.sourceType === 'text') return fromText(column as Extract<Column, { type: 'string' }>, target, rowCount, parserFor(declared));
+  if (column.sourceType === 'json') return fromJson(column as Extract<Column, { type: 'string' }>, target, rowCount, parserFor(declared));
   if (column.type === target) return column;
   return fromTyped(column, target, rowCount);
 }
@@ -51,7 +62,7 @@ function finish<T extends Column>(column: T, b: Builder, type: LogicalType, valu
 }
 
 /** Reads a number-like text for a numeric target, or null when it is not one; ints must be integral. */
-function numberFromText(text: string, target: LogicalType): number | null {
+function numberFromText(text: string, target: LogicalType, parseTimestamp: TimestampParser): number | null {
   if (target === 'timestamp') return parseTimestamp(text);
   const value = parseNumberText(text);
   // NaN is a number only when the text spells it ('nan').
@@ -60,7 +71,7 @@ function numberFromText(text: string, target: LogicalType): number | null {
   return value;
 }
 
-function fromText(column: Extract<Column, { type: 'string' }>, target: LogicalType, rowCount: number): Column {
+function fromText(column: Extract<Column, { type: 'string' }>, target: LogicalType, rowCount: number, parseTimestamp: TimestampParser): Column {
   const b = builder(rowCount);
   if (target === 'string') {
     for (let i = 0; i < rowCount; i++) {
@@ -82,7 +93,7 @@ function fromText(column: Extract<Column, { type: 'string' }>, target: LogicalTy
   const values = new Float64Array(rowCount);
   for (let i = 0; i < rowCount; i++) {
     if (!present(column, i)) { b.anyInvalid = true; continue; }
-    const parsed = numberFromText(column.values[i]!, target);
+    const parsed = numberFromText(column.values[i]!, target, parseTimestamp);
     if (parsed === null) markBad(b, i);
     else { values[i] = parsed; b.valid[i] = 1; }
   }
@@ -99,7 +110,7 @@ function jsonKind(text: string): 'string' | 'number' | 'bool' | 'null' | 'nested
   return 'number';
 }
 
-function fromJson(column: Extract<Column, { type: 'string' }>, target: LogicalType, rowCount: number): Column {
+function fromJson(column: Extract<Column, { type: 'string' }>, target: LogicalType, rowCount: number, parseTimestamp: TimestampParser): Column {
   const b = builder(rowCount);
   const strings = target === 'string' ? new Array<string>(rowCount) : null;
   const bools = target === 'bool' ? new Uint8Array(rowCount) : null;

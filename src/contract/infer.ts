@@ -3,7 +3,9 @@
 import { DEFAULT_GATE, type AllowedValue, type ColumnContract, type Contract } from '../core/contract.js';
 import { InputError } from '../core/errors.js';
 import type { Column, LogicalType } from '../core/types.js';
+import { formatOf, isTextFormat } from '../io/formats.js';
 import { openSource } from '../io/source.js';
+import { applyContractTypes } from './coerce.js';
 import { basename, extname } from 'node:path';
 
 export interface InferOptions {
@@ -78,7 +80,10 @@ export async function inferContract(path: string, options: InferOptions = {}): P
   if (labelProfile !== undefined && labelProfile.nulls === rows) {
     throw new InputError(`label column '${labelProfile.name}' is empty in every row`, { subject: path });
   }
-  const columns = profiles.map((p) => columnContractOf(p, options, margin));
+  // CSV is type-detected here but read as text by a scan, which needs the layout of any date or
+  // timestamp that is not ISO-8601.
+  const formats = formatOf(path) === 'csv' ? await (await import('../io/duckdb-source.js')).csvTimestampFormats(path) : new Map<string, string>();
+  const columns = profiles.map((p) => columnContractOf(p, options, margin, formats.get(p.name)));
   for (const p of profiles) {
     const values = rows - p.nulls;
     if (p.type !== 'string' || p.firstText === null || p.numbers < MOSTLY_NUMBERS * values || p.name === options.id) continue;
@@ -98,7 +103,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
       `${role} column '${profile.name}' is empty in ${profile.nulls} of the ${rows} trusted rows (${((100 * profile.nulls) / rows).toFixed(1)}%); the contract requires it, so a scan quarantines such rows (${role === 'label' ? `label:${profile.name}` : `schema:null:${profile.name}`})`,
     );
   }
-  return {
+  const contract: Contract = {
     name: options.name ?? basename(path, extname(path)),
     description: `Inferred from ${basename(path)} (${rows} rows).`,
     ...(options.label !== undefined ? { label: options.label } : {}),
@@ -107,6 +112,42 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     gate: options.gate ?? DEFAULT_GATE,
     columns,
   };
+  if (options.onNote !== undefined && isTextFormat(formatOf(path))) await noteUnreadValues(path, contract, rows, options.onNote);
+  return contract;
+}
+
+/**
+ * Reads the trusted file as a scan does (text parsed against the contract) and tells of each
+ * column with values the contract does not read: a scan of the trusted data itself would
+ * quarantine their rows. The type detection that chose the contract's types reads some text a
+ * scan does not (a movie title 1776 as a JSON number among strings). Typed formats keep their
+ * types, so only text formats are read again.
+ */
+async function noteUnreadValues(path: string, contract: Contract, rows: number, onNote: (message: string) => void): Promise<void> {
+  const unread = new Map<string, { count: number; row: number; text: string; reason: string }>();
+  const source = await openSource(path, 'raw');
+  try {
+    for await (const raw of source.batches()) {
+      applyContractTypes(raw, contract).columns.forEach((column, c) => {
+        if (column.bad === null) return;
+        for (let i = 0; i < raw.rowCount; i++) {
+          if (column.bad[i] !== 1) continue;
+          const seen = unread.get(column.name);
+          if (seen !== undefined) seen.count++;
+          else unread.set(column.name, { count: 1, row: raw.rowOffset + i, text: String(raw.columns[c]!.values[i]), reason: `schema:${column.badKind}:${column.name}` });
+        }
+      });
+    }
+  } finally {
+    await source.close();
+  }
+  for (const [name, { count, row, text, reason }] of unread) {
+    const type = contract.columns.find((c) => c.name === name)!.type;
+    onNote(
+      `column '${name}': ${count} of the ${rows} trusted values do not read as ${type} the way a scan reads them, so a scan quarantines their rows (${reason}); the first is ${text} (row ${row})` +
+        (type === 'timestamp' ? ": give the column the `format` its text is written in" : ''),
+    );
+  }
 }
 
 function profileColumn(profile: Profile, column: Column, rowOffset: number, rowCount: number, limit: number): void {
@@ -160,7 +201,7 @@ function roundOut(value: number, direction: (x: number) => number): number {
   return direction(value * scale) / scale;
 }
 
-function columnContractOf(profile: Profile, options: InferOptions, margin: number): ColumnContract {
+function columnContractOf(profile: Profile, options: InferOptions, margin: number, format: string | undefined): ColumnContract {
   const isLabel = profile.name === options.label;
   const isId = profile.name === options.id;
   const column: { -readonly [K in keyof ColumnContract]: ColumnContract[K] } = {
@@ -176,6 +217,7 @@ function columnContractOf(profile: Profile, options: InferOptions, margin: numbe
     // New data is newer than the trusted data, so only the lower bound is kept.
     column.min = new Date(Math.floor(widen(profile, margin).min / 1000)).toISOString();
   }
+  if (profile.type === 'timestamp' && format !== undefined) column.format = format;
   const categorical = profile.type === 'string' || profile.type === 'bool' || isLabel;
   // A column with no value at all in the trusted rows has nothing to list: any value goes.
   if (categorical && profile.distinct !== null && profile.distinct.size > 0 && !isId) {

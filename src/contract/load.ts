@@ -7,6 +7,7 @@ import { InputError } from '../core/errors.js';
 import { schemaError } from './json-schema.js';
 import { validateProvenanceSection } from '../provenance/contract-section.js';
 import { parseTimestamp } from '../core/parse.js';
+import { compileTimestampFormat } from '../core/timestamp-format.js';
 import { boundValue } from '../core/contract.js';
 
 export interface LoadedContract {
@@ -80,6 +81,11 @@ function checkColumn(column: ColumnContract, field: string, fail: (field: string
     } catch (error) {
       fail(`${field}.pattern`, `not a valid regular expression: ${(error as Error).message}`);
     }
+  }
+  if (column.format !== undefined) {
+    if (column.type !== 'timestamp') fail(`${field}.format`, `applies to timestamp columns only, not ${column.type}`);
+    const parser = compileTimestampFormat(column.format);
+    if (typeof parser === 'string') fail(`${field}.format`, parser);
   }
   column.allowed?.forEach((value, i) => {
     const ok =

@@ -19,6 +19,8 @@ export interface ColumnContract {
   readonly allowed?: readonly AllowedValue[];
   /** A regular expression string values must match in full. */
   readonly pattern?: string;
+  /** Timestamps only: the strptime layout of their text in CSV and JSON (default ISO-8601). */
+  readonly format?: string;
   /** No two rows may share a non-null value. */
   readonly unique?: boolean;
 }

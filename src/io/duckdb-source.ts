@@ -99,6 +99,34 @@ export async function duckdbReadsParquet(path: string): Promise<boolean> {
   }
 }
 
+/** Layouts of ISO-8601 text, which timestamp columns read without a format. */
+const ISO_LAYOUT = /^%Y-%m-%d(?:[T ]%H:%M(?::%S(?:\.%f)?)?)?(?:%z|Z)?$/;
+
+/**
+ * The strptime layout DuckDB's type detection found for each CSV column it typed as a date or a
+ * timestamp, where that layout is not ISO-8601 ("%Y/%m/%d %H:%M:%S", "%m/%d/%Y"): what a scan,
+ * which reads CSV as text, needs to read the column's values as timestamps.
+ */
+export async function csvTimestampFormats(path: string): Promise<Map<string, string>> {
+  const connection = await connect();
+  try {
+    const rows = await connection.rows(
+      `SELECT c.name, c.type, DateFormat, TimestampFormat FROM (SELECT unnest(Columns) AS c, DateFormat, TimestampFormat ` +
+        `FROM sniff_csv(${sqlString(path)}, ${CSV_DIALECT}, sample_size = -1))`,
+    );
+    const formats = new Map<string, string>();
+    for (const [name, type, dateFormat, timestampFormat] of rows) {
+      const format = type === 'DATE' ? dateFormat : type === 'TIMESTAMP' ? timestampFormat : null;
+      if (name !== null && format !== null && !ISO_LAYOUT.test(format)) formats.set(name, format);
+    }
+    return formats;
+  } catch (error) {
+    throw new InputError(`cannot read: ${duckdbMessage(error)}`, { subject: path, cause: error });
+  } finally {
+    connection.closeSync();
+  }
+}
+
 async function assertCsvWellFormed(path: string): Promise<void> {
   const source = await openDuckDBSource(path, 'csv', 'raw');
   try {

@@ -5,8 +5,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { applyContractTypes } from '../../src/contract/coerce.js';
 import { inferContract } from '../../src/contract/infer.js';
-import { validateContract } from '../../src/contract/load.js';
+import { loadContract, validateContract } from '../../src/contract/load.js';
+import { openSource } from '../../src/io/source.js';
+import { scan } from '../../src/pipeline/scan.js';
 import { fieldPath } from '../../src/contract/json-schema.js';
 import { InputError } from '../../src/core/errors.js';
 import { ROOT, tempDir } from '../helpers.js';
@@ -45,6 +48,9 @@ const cases: [string, unknown, RegExp][] = [
   ['timestamp bound that is not ISO', withColumn(1, { min: 'yesterday' }), /columns\[1\]\.min: must be an ISO-8601 timestamp/],
   ['pattern on a number', withColumn(0, { pattern: '\\d+' }), /columns\[0\]\.pattern: applies to string columns only/],
   ['pattern that does not compile', withColumn(2, { pattern: '[A-Z' }), /columns\[2\]\.pattern: not a valid regular expression/],
+  ['format on a string column', withColumn(2, { format: '%Y/%m/%d' }), /columns\[2\]\.format: applies to timestamp columns only, not string/],
+  ['format with a directive it cannot read', withColumn(1, { format: '%Y/%m/%d %Q' }), /columns\[1\]\.format: format '%Y\/%m\/%d %Q' uses %Q/],
+  ['format without a day', withColumn(1, { format: '%Y/%m' }), /columns\[1\]\.format: format '%Y\/%m' needs a year/],
   ['allowed value of the wrong type', withColumn(3, { allowed: [0, 'one'] }), /columns\[3\]\.allowed\[1\]: "one" is not a int value/],
   ['label naming no column', { ...valid, label: 'target' }, /label: names column 'target', which the contract does not list/],
   ['id naming no column', { ...valid, id: 'key' }, /id: names column 'key'/],
@@ -146,4 +152,65 @@ test('infer: a column empty in every trusted row gets no value list and is told;
   const unlabelled = join(dir, 'unlabelled.csv');
   writeFileSync(unlabelled, 'x,y\n1,\n2,\n');
   await assert.rejects(inferContract(unlabelled, { label: 'y' }), (error: Error) => error instanceof InputError && /label column 'y' is empty in every row/.test(error.message));
+});
+
+test('infer gives a CSV date or timestamp column that is not ISO-8601 its format, so a scan of the same file reads every value', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'events.csv');
+  writeFileSync(path, 'at,day,iso,count\n2015/01/01 01:00:00,01/15/2020,2020-01-15,2\n2015/01/13 16:30:05,12/31/2021,2021-12-31,3\n2015/02/01 00:00:00,2/1/2022,2022-02-01,4\n');
+  const notes: string[] = [];
+  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  assert.deepEqual(contract.columns.map((c) => [c.name, c.type, c.format]), [
+    ['at', 'timestamp', '%Y/%m/%d %H:%M:%S'],
+    ['day', 'timestamp', '%m/%d/%Y'],
+    ['iso', 'timestamp', undefined],
+    ['count', 'int', undefined],
+  ]);
+  assert.deepEqual(notes, []);
+  validateContract(contract, 'the inferred contract');
+  const contractPath = join(dir, 'events.contract.json');
+  writeFileSync(contractPath, JSON.stringify(contract));
+  const { report } = await scan({ input: path, contract: await loadContract(contractPath), outDir: join(dir, 'out'), checks: ['schema', 'range'] });
+  assert.equal(report.quarantine.rows, 0);
+  // The values as the scan read them: the clean file holds them as read, so read them again typed.
+  const source = await openSource(path, 'raw');
+  const instants: string[] = [];
+  for await (const raw of source.batches()) {
+    const typed = applyContractTypes(raw, contract);
+    for (const name of ['at', 'day']) {
+      const column = typed.byName.get(name)!;
+      for (let r = 0; r < typed.rowCount; r++) instants.push(new Date((column.values[r] as number) / 1000).toISOString());
+    }
+  }
+  await source.close();
+  assert.deepEqual(instants, [
+    '2015-01-01T01:00:00.000Z', '2015-01-13T16:30:05.000Z', '2015-02-01T00:00:00.000Z',
+    '2020-01-15T00:00:00.000Z', '2021-12-31T00:00:00.000Z', '2022-02-01T00:00:00.000Z',
+  ]);
+});
+
+test('infer tells of trusted values its contract does not read as a scan reads them (a title 1776 as a JSON number)', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'movies.jsonl');
+  const titles = ['"Alien"', '1776', '"Heat"', '300', '"Up"'];
+  writeFileSync(path, titles.map((title, r) => `{"title": ${title}, "year": ${1970 + r}}\n`).join(''));
+  const notes: string[] = [];
+  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  assert.deepEqual(contract.columns.map((c) => `${c.name}:${c.type}`), ['title:string', 'year:int']);
+  assert.deepEqual(notes, [
+    "column 'title': 2 of the 5 trusted values do not read as string the way a scan reads them, so a scan quarantines their rows (schema:type:title); the first is 1776 (row 1)",
+  ]);
+});
+
+test('a timestamp format written by hand reads JSON Lines strings too; text in neither the format nor ISO-8601 is quarantined', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'events.jsonl');
+  const days = ['"05/01/2020"', '"2020-01-06"', '"2020/01/07"', '"31/12/2021"'];
+  writeFileSync(path, days.map((day) => `{"day": ${day}}\n`).join(''));
+  const contractPath = join(dir, 'events.contract.json');
+  writeFileSync(contractPath, JSON.stringify({ name: 'events', gate: { pass: 0.5, warn: 0.5 }, columns: [{ name: 'day', type: 'timestamp', format: '%d/%m/%Y' }] }));
+  const outDir = join(dir, 'out');
+  const { report } = await scan({ input: path, contract: await loadContract(contractPath), outDir, checks: ['schema'] });
+  assert.deepEqual(report.checks.find((c) => c.id === 'schema')!.reasons, { 'schema:type:day': 1 });
+  assert.deepEqual(readFileSync(join(outDir, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { _row: number })._row), [2]);
 });
