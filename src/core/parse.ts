@@ -1,26 +1,40 @@
 // Parsing and formatting of text values, shared by coercion, contracts and writers.
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+// Years past 9999 or before 0 take ISO's expanded form, a sign and six digits, as toISOString writes them.
+const ISO = /^(\d{4}|[+-]\d{6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /** ISO-8601 date or date-time text to epoch microseconds, or null when it is not one. */
 export function parseTimestamp(text: string): number | null {
   const m = ISO.exec(text.trim());
   if (!m) return null;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return null;
-  const millis = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC rolls Feb 30 into March; a date that does not round-trip does not exist.
-  if (new Date(millis).getUTCDate() !== day) return null;
   const fraction = m[7] ? Math.round(Number(`0.${m[7]}`) * 1e6) : 0;
-  let offsetMinutes = 0;
-  const zone = m[8];
-  if (zone && zone !== 'Z' && zone !== 'z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0));
-  }
-  return (millis - offsetMinutes * 60_000) * 1000 + fraction;
+  const zone = m[8] ? zoneOffsetMinutes(m[8]) : 0;
+  return utcMicros(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), fraction, zone, 60);
+}
+
+/** A zone as text gives it (`Z`, `+02`, `-0530`, `+05:30`) to minutes east of UTC. */
+export function zoneOffsetMinutes(zone: string): number {
+  if (zone === 'Z' || zone === 'z') return 0;
+  const digits = zone.slice(1).replace(':', '');
+  return (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0));
+}
+
+/**
+ * A calendar date and time of day, at `offsetMinutes` east of UTC, to epoch microseconds; null
+ * when no such instant exists (February 30, hour 24, a second past `maxSecond`).
+ */
+export function utcMicros(
+  year: number, month: number, day: number, hour: number, minute: number, second: number,
+  micros: number, offsetMinutes: number, maxSecond = 59,
+): number | null {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > maxSecond) return null;
+  // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  // A day past the month's end rolls into the next month: such a date does not exist.
+  if (date.getUTCDate() !== day) return null;
+  const millis = date.getTime() + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000;
+  return millis * 1000 + micros;
 }
 
 /** Epoch microseconds to ISO-8601 UTC text, keeping microseconds when there are any. */

@@ -4,7 +4,7 @@
 // and they read text the way DuckDB's strptime does: numbers without their zero padding (years
 // too), spaces around the value ignored, two-digit years 69-99 in the 1900s and 00-68 in the
 // 2000s, a value without a zone in UTC.
-import { parseTimestamp } from './parse.js';
+import { parseTimestamp, utcMicros, zoneOffsetMinutes } from './parse.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MONTH_NAMES = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
@@ -114,22 +114,9 @@ function timestampOf(fields: readonly Field[], match: RegExpExecArray): number |
       case 'minute': minute = Number(text); break;
       case 'second': second = Number(text); break;
       case 'fraction': micros = Number(text.padEnd(6, '0')); break;
-      case 'zone': offsetMinutes = zoneMinutes(text); break;
+      case 'zone': offsetMinutes = zoneOffsetMinutes(text); break;
     }
   }
   if (pm !== null) hour = (hour % 12) + (pm ? 12 : 0);
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
-  // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  // A day past the month's end rolls into the next month: such a date does not exist.
-  if (date.getUTCDate() !== day) return null;
-  const millis = date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000;
-  return (millis - offsetMinutes * 60_000) * 1000 + micros;
-}
-
-function zoneMinutes(zone: string): number {
-  if (zone === 'Z' || zone === 'z') return 0;
-  const digits = zone.slice(1).replace(':', '');
-  return (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0));
+  return utcMicros(year, month, day, hour, minute, second, micros, offsetMinutes);
 }

@@ -11,7 +11,7 @@ import { schemaError } from '../../src/contract/json-schema.js';
 import { loadContract } from '../../src/contract/load.js';
 import { InputError } from '../../src/core/errors.js';
 import { scan } from '../../src/pipeline/scan.js';
-import { CLI, ROOT, runCli, tempDir } from '../helpers.js';
+import { CLI, PARQUET_TESTING, ROOT, runCli, tempDir } from '../helpers.js';
 import { readAll } from '../io/read-all.js';
 
 const INCOMING = join(ROOT, 'datasets/credit/incoming.csv');
@@ -220,6 +220,20 @@ test('infer: types, nullability, widened bounds, classes and the id from trusted
   const unknown = await runCli(['infer', TRUSTED, '--label', 'approve']);
   assert.equal(unknown.code, 3);
   assert.match(unknown.stderr, /--label names column 'approve', which .* does not have/);
+  const gate = await runCli(['infer', TRUSTED, '--gate-pass', '0.2', '--gate-warn', '0.1']);
+  assert.equal(gate.code, 3);
+  assert.equal(gate.stderr, 'datawarden infer: --gate-pass/--gate-warn: invalid contract: gate.pass: must not exceed gate.warn (0.2 > 0.1)\n');
+});
+
+test('infer: a timestamp past year 9999 or before year 0 makes a bound in ISO-8601 expanded form, which a contract reads', async () => {
+  // The sixth value of this file decodes to a year far outside 0-9999 (inputs.md, known limit).
+  const out = join(work, 'int96.contract.json');
+  const result = await runCli(['infer', join(PARQUET_TESTING, 'data', 'int96_from_spark.parquet'), '--out', out]);
+  assert.equal(result.code, 0, result.stderr);
+  const [column] = JSON.parse(readFileSync(out, 'utf8')).columns;
+  assert.match(column.min, /^-\d{6}-\d{2}-\d{2}T/);
+  const scanned = await runCli(['scan', join(PARQUET_TESTING, 'data', 'int96_from_spark.parquet'), '--contract', out, '--out', join(work, 'int96'), '--checks', 'schema,range']);
+  assert.equal(scanned.code, 0, scanned.stderr);
 });
 
 test('every command answers --help', async () => {

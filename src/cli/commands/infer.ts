@@ -25,6 +25,9 @@ Columns without nulls become non-nullable; numeric bounds are the observed ones 
   async run([input], values, { stdout, stderr }) {
     const pass = numberOption(values, 'gate-pass');
     const warn = numberOption(values, 'gate-warn');
+    const gate = pass !== undefined || warn !== undefined ? { pass: pass ?? 0.01, warn: warn ?? Math.max(0.05, pass ?? 0) } : undefined;
+    // The gate is checked before the file is read, and as the options that set it.
+    if (gate !== undefined) validateContract({ name: 'gate', gate, columns: [{ name: 'x', type: 'int' }] }, '--gate-pass/--gate-warn');
     const contract = await inferContract(input!, {
       label: stringOption(values, 'label'),
       id: stringOption(values, 'id'),
@@ -32,10 +35,10 @@ Columns without nulls become non-nullable; numeric bounds are the observed ones 
       name: stringOption(values, 'name'),
       margin: numberOption(values, 'margin'),
       maxCategories: numberOption(values, 'max-categories'),
-      gate: pass !== undefined || warn !== undefined ? { pass: pass ?? 0.01, warn: warn ?? Math.max(0.05, pass ?? 0) } : undefined,
+      gate,
       onNote: (message) => stderr.write(`warning: ${message}\n`),
     });
-    validateContract(contract, '--gate-pass/--gate-warn');
+    validateContract(contract, input);
     const text = `${JSON.stringify(contract, null, 2)}\n`;
     const out = stringOption(values, 'out');
     if (out) {
