@@ -162,6 +162,18 @@ function textPlan(name: string, sourceType: string, sqlType: string): ReadPlan {
   };
 }
 
+/**
+ * A JSON Lines key whose values mix JSON kinds (strings and an object, say), which DuckDB types
+ * JSON: strings as the text they hold, as a scan reads them, anything else as its JSON text.
+ */
+function mixedJsonPlan(name: string): ReadPlan {
+  const column = sqlIdentifier(name);
+  return {
+    name, sourceType: 'JSON', type: 'string', vector: 'varchar',
+    expression: `CASE WHEN json_type(${column}) = 'VARCHAR' THEN json_extract_string(${column}, '$') ELSE CAST(${column} AS VARCHAR) END`,
+  };
+}
+
 export async function openDuckDBSource(path: string, format: Format, mode: ReadMode): Promise<Source> {
   const connection = await connect();
   try {
@@ -190,6 +202,7 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
       if (isNestedType(sqlType)) throw new InputError(`unsupported: nested column ${name} (${sqlType})`, { subject: path });
       if (mode === 'raw' && format === 'csv') return textPlan(name, 'text', sqlType);
       if (mode === 'raw' && format === 'jsonl') return textPlan(name, 'json', sqlType);
+      if (format === 'jsonl' && sqlType === 'JSON') return mixedJsonPlan(name);
       return readPlanFor(name, sqlType);
     });
     const declaredRows = format === 'parquet' ? await declaredParquetRows(connection, path) : null;

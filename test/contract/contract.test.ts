@@ -202,6 +202,25 @@ test('infer tells of trusted values its contract does not read as a scan reads t
   ]);
 });
 
+test('infer reads a JSON Lines key that mixes strings and objects as a scan does: its strings without their quotes', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'mixed.jsonl');
+  writeFileSync(path, '{"a": 1, "b": "x"}\n{"a": 2, "b": {"k": 1}}\n{"a": 3, "b": "z"}\n');
+  const notes: string[] = [];
+  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  // Before, the strings kept their JSON quotes ('"x"'), and a scan of the same file failed every one on range:b.
+  assert.deepEqual(contract.columns[1], { name: 'b', type: 'string', nullable: false, allowed: ['x', 'z', '{"k":1}'] });
+  assert.deepEqual(notes, [
+    "column 'b': 1 of the 3 trusted values do not read as string the way a scan reads them, so a scan quarantines their rows (schema:type:b); the first is {\"k\":1} (row 1)",
+  ]);
+  const contractPath = join(dir, 'mixed.contract.json');
+  writeFileSync(contractPath, JSON.stringify(contract));
+  const outDir = join(dir, 'out');
+  await scan({ input: path, contract: await loadContract(contractPath), outDir, checks: ['schema', 'range'] });
+  const quarantined = readFileSync(join(outDir, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { _row: number; _reasons: string });
+  assert.deepEqual(quarantined.map((row) => [row._row, row._reasons]), [[1, 'schema:type:b']]);
+});
+
 test('a timestamp format written by hand reads JSON Lines strings too; text in neither the format nor ISO-8601 is quarantined', async () => {
   const dir = await tempDir();
   const path = join(dir, 'events.jsonl');
