@@ -5,7 +5,7 @@
 import type { ColumnContract, Contract } from '../core/contract.js';
 import { isNumberText, jsonStringValue, parseBoolText, parseNumberText } from '../core/parse.js';
 import { timestampParser, type TimestampParser } from '../core/timestamp-format.js';
-import { makeBatch, makeColumn, type Batch, type Column, type LogicalType } from '../core/types.js';
+import { exactIntegers, makeBatch, makeColumn, type Batch, type Column, type LogicalType, type StringColumn } from '../core/types.js';
 
 export function applyContractTypes(batch: Batch, contract: Contract): Batch {
   let changed = false;
@@ -58,7 +58,17 @@ function present(column: Column, i: number): boolean {
 }
 
 function finish<T extends Column>(column: T, b: Builder, type: LogicalType, values: unknown, badKind: 'type' | 'unparseable'): Column {
-  return makeColumn(column.name, column.sourceType, type, values as Column['values'], b.anyInvalid ? b.valid : null, b.anyBad ? b.bad : null, badKind);
+  const valid = b.anyInvalid ? b.valid : null;
+  // An int past 2^53 keeps its exact value, from the text's digits (a JSON number's too).
+  const text = column.type === 'string' ? (column as StringColumn).values : null;
+  const exact = type === 'int' ? exactIntegers(values as Float64Array, valid, (row) => (text === null ? null : integerOfText(text[row]!))) : null;
+  return makeColumn(column.name, column.sourceType, type, values as Column['values'], valid, b.anyBad ? b.bad : null, badKind, exact);
+}
+
+/** The integer that text spells in decimal digits ('+0012' -> 12n), or null. */
+function integerOfText(text: string): bigint | null {
+  const digits = text.trim();
+  return /^[+-]?\d+$/.test(digits) ? BigInt(digits) : null;
 }
 
 /** Reads a number-like text for a numeric target, or null when it is not one; ints must be integral. */

@@ -43,6 +43,8 @@ interface Profile {
   numbers: number;
   others: number;
   firstText: { readonly row: number; readonly value: string } | null;
+  /** Numeric columns: values that are NaN or infinite, which the bounds leave out. */
+  nonFinite: number;
 }
 
 export async function inferContract(path: string, options: InferOptions = {}): Promise<Contract> {
@@ -51,7 +53,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
   const source = await openSource(path, 'typed');
   const profiles: Profile[] = source.shape.columns.map((c) => ({
     name: c.name, type: c.type ?? 'string', nulls: 0,
-    min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, distinct: new Map(), numbers: 0, others: 0, firstText: null,
+    min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, distinct: new Map(), numbers: 0, others: 0, firstText: null, nonFinite: 0,
   }));
   for (const role of ['label', 'id', 'source'] as const) {
     const name = options[role];
@@ -89,6 +91,13 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     if (p.type !== 'string' || p.firstText === null || p.numbers < MOSTLY_NUMBERS * values || p.name === options.id) continue;
     options.onNote?.(
       `column '${p.name}' is typed string, yet ${p.numbers} of its ${values} values are numbers; the first other one is '${p.firstText.value}' (row ${p.firstText.row}): fix the trusted data, or set its type and bounds by hand`,
+    );
+  }
+  for (const p of profiles) {
+    const column = columns.find((c) => c.name === p.name)!;
+    if (p.nonFinite === 0 || (column.min === undefined && column.max === undefined)) continue;
+    options.onNote?.(
+      `column '${p.name}' holds ${p.nonFinite} NaN or infinite values in the ${rows} trusted rows; its bounds are those of the finite values, so a scan flags such values (range:${p.name})`,
     );
   }
   for (const p of profiles) {
@@ -159,8 +168,11 @@ function profileColumn(profile: Profile, column: Column, rowOffset: number, rowC
     }
     const value = column.values[i]!;
     if (typeof value === 'number' && column.type !== 'bool') {
-      if (value < profile.min) profile.min = value;
-      if (value > profile.max) profile.max = value;
+      if (!Number.isFinite(value)) profile.nonFinite++;
+      else {
+        if (value < profile.min) profile.min = value;
+        if (value > profile.max) profile.max = value;
+      }
     } else if (typeof value === 'string' && (profile.numbers + profile.others < 1000 || profile.numbers >= 9 * profile.others)) {
       const text = value.trim();
       if (text !== '' && Number.isFinite(Number(text))) profile.numbers++;

@@ -1,11 +1,12 @@
 // 64-bit content hashes of rows, computed column by column over typed arrays as two independent
 // 32-bit lanes (murmur3 mixing with different seeds). At 5M rows the chance that two different
 // rows share a hash is about 7e-7.
-import type { Column } from './types.js';
+import { EXACT_DOUBLE_LIMIT, type Column } from './types.js';
 
 const SEED_HI = 0x9747b28c;
 const SEED_LO = 0x2f6b0a1d;
 const NULL_WORD = 0x6e756c6c; // "null"
+const EXACT_TAG = 0x696e7438; // "int8"
 
 function mix(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
@@ -91,10 +92,20 @@ function mixColumn(column: Column, position: number, rowCount: number, hi: Uint3
   const values = column.values;
   // The values' bits read in place, two 32-bit words a value (little-endian: low word first).
   const words = new Uint32Array(values.buffer, values.byteOffset, rowCount * 2);
+  // An integer past 2^53 is hashed as its exact int64 (tagged apart from doubles' bits): its
+  // double may equal a neighbour's. Below 2^53 the double is exact, so either way a value hashes alike.
+  const exact = column.exact ? new Uint32Array(column.exact.buffer, column.exact.byteOffset, rowCount * 2) : null;
   for (let i = 0; i < rowCount; i++) {
     if (valid !== null && valid[i] === 0) {
       hi[i] = mix(hi[i]!, NULL_WORD ^ salt);
       lo[i] = mix(mix(lo[i]!, NULL_WORD), salt);
+      continue;
+    }
+    if (exact !== null && Math.abs(values[i]!) >= EXACT_DOUBLE_LIMIT) {
+      const low = exact[2 * i]! ^ EXACT_TAG ^ salt;
+      const high = exact[2 * i + 1]!;
+      hi[i] = mix(hi[i]!, (low + Math.imul(high, 0x85ebca6b)) | 0);
+      lo[i] = mix(lo[i]!, (high + Math.imul(low, 0x9e3779b8)) | 0);
       continue;
     }
     const lowWord = words[2 * i]!;

@@ -18,6 +18,12 @@ interface ColumnBase {
   readonly bad: Uint8Array | null;
   /** How `bad` values failed: `type` for a value of the wrong type, `unparseable` for text that does not parse. */
   readonly badKind?: 'type' | 'unparseable';
+  /**
+   * int columns: the values as exact 64-bit integers, when one of them lies past 2^53 (an int64
+   * id), where its double in `values` is only the nearest; null otherwise. Checks and detectors
+   * read `values`; writers and row hashes read these, so such ids are neither merged nor changed.
+   */
+  readonly exact?: BigInt64Array | null;
 }
 
 /** int, float and timestamp (epoch microseconds) columns share one numeric layout. */
@@ -44,13 +50,44 @@ export type Column = NumericColumn | BoolColumn | StringColumn;
  * reading columns meets a single object shape (a spread of another column does not keep it, and
  * V8 throws away code compiled for one shape when it meets another).
  */
-export function makeColumn(name: string, sourceType: string, type: Column['type'], values: Column['values'], valid: Uint8Array | null, bad: Uint8Array | null, badKind?: 'type' | 'unparseable'): Column {
-  return { name, sourceType, type, values, valid, bad, badKind } as Column;
+export function makeColumn(
+  name: string, sourceType: string, type: Column['type'], values: Column['values'], valid: Uint8Array | null, bad: Uint8Array | null,
+  badKind?: 'type' | 'unparseable', exact: BigInt64Array | null = null,
+): Column {
+  return { name, sourceType, type, values, valid, bad, badKind, exact } as Column;
 }
 
 /** The column with other rows (sliced, gathered) of the same name and types. */
-export function withRows(column: Column, values: Column['values'], valid: Uint8Array | null, bad: Uint8Array | null): Column {
-  return makeColumn(column.name, column.sourceType, column.type, values, valid, bad, column.badKind);
+export function withRows(column: Column, values: Column['values'], valid: Uint8Array | null, bad: Uint8Array | null, exact: BigInt64Array | null = null): Column {
+  return makeColumn(column.name, column.sourceType, column.type, values, valid, bad, column.badKind, exact);
+}
+
+/** Integers from 2^53 on are not all exact as doubles (2^53 + 1 reads as 2^53). */
+export const EXACT_DOUBLE_LIMIT = 2 ** 53;
+
+/** The int64 range's ends as doubles, beyond which an exact value is clamped. */
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * The exact values of an int column whose doubles pass 2^53 somewhere, or null when none does.
+ * `exactAt(i)` gives row i's exact integer where it knows one (null: the double, rounded, is
+ * taken); values beyond the int64 range are clamped to it, as the int64 writers clamp them.
+ */
+export function exactIntegers(values: Float64Array, valid: Uint8Array | null, exactAt: (row: number) => bigint | null): BigInt64Array | null {
+  let past = false;
+  for (let i = 0; i < values.length && !past; i++) past = Math.abs(values[i]!) >= EXACT_DOUBLE_LIMIT && (valid === null || valid[i] === 1);
+  if (!past) return null;
+  const exact = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if ((valid !== null && valid[i] !== 1) || !Number.isFinite(v)) continue;
+    let big = Math.abs(v) >= EXACT_DOUBLE_LIMIT ? exactAt(i) ?? BigInt(Math.round(v)) : BigInt(v);
+    if (big > INT64_MAX) big = INT64_MAX;
+    else if (big < INT64_MIN) big = INT64_MIN;
+    exact[i] = big;
+  }
+  return exact;
 }
 
 /** A slice of the dataset: rows [rowOffset, rowOffset + rowCount) of the input, column-major. */
@@ -113,7 +150,7 @@ export function sliceBatch(batch: Batch, from: number, to: number): Batch {
   const columns = batch.columns.map((c): Column => {
     const valid = c.valid === null ? null : c.valid.subarray(from, to);
     const bad = c.bad === null ? null : c.bad.subarray(from, to);
-    return withRows(c, c.type === 'string' ? c.values.slice(from, to) : c.values.subarray(from, to), valid, bad);
+    return withRows(c, c.type === 'string' ? c.values.slice(from, to) : c.values.subarray(from, to), valid, bad, c.exact?.subarray(from, to) ?? null);
   });
   const rowHashes = batch.rowHashes && new Map([...batch.rowHashes].map(([key, { hi, lo }]) => [key, { hi: hi.subarray(from, to), lo: lo.subarray(from, to) }]));
   return makeBatch(batch.rowOffset + from, to - from, columns, batch.raw && sliceBatch(batch.raw, from, to), rowHashes);

@@ -8,7 +8,7 @@ import {
 } from 'apache-arrow';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError, firstLine } from '../core/errors.js';
-import { makeBatch, makeColumn, sliceBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
+import { exactIntegers, makeBatch, makeColumn, sliceBatch, type Batch, type Column, type LogicalType } from '../core/types.js';
 import type { Format } from './formats.js';
 import { assertRowCount, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
 
@@ -248,7 +248,20 @@ function arrowColumn(column: InputColumn, chunks: readonly Data[]): Column {
     fillNumbers(data, values, at);
     at += data.length;
   }
-  return makeColumn(column.name, column.sourceType, type, values, present, null);
+  const exact = type === 'int' ? exactInt64(chunks, values, present) : null;
+  return makeColumn(column.name, column.sourceType, type, values, present, null, undefined, exact);
+}
+
+/** An Int64 column's exact values when one passes 2^53, where its doubles are not exact. */
+function exactInt64(chunks: readonly Data[], values: Float64Array, valid: Uint8Array | null): BigInt64Array | null {
+  if (!chunks.every((data) => data.values instanceof BigInt64Array)) return null;
+  const stored = new BigInt64Array(values.length);
+  let at = 0;
+  for (const data of chunks) {
+    stored.set((data.values as BigInt64Array).subarray(0, data.length), at);
+    at += data.length;
+  }
+  return exactIntegers(values, valid, (row) => stored[row]!);
 }
 
 interface ValueGetter {

@@ -216,7 +216,7 @@ export async function openDuckDBSource(path: string, format: Format, mode: ReadM
         const expressions = names.map((name) => {
           const plan = plans.find((p) => p.name === name);
           if (!plan) throw new Error(`cannot hash unknown column ${name}`);
-          return plan.expression;
+          return plan.hashExpression ?? plan.expression;
         });
         return `hash(${expressions.join(', ')})`;
       });
@@ -320,7 +320,7 @@ async function* streamBatches(
 
 function toColumn(buffer: ColumnBuffer): Column {
   const { plan } = buffer;
-  const { valid, doubles, bytes, strings } = buffer.take();
-  const values = plan.vector === 'double' ? doubles : plan.vector === 'bool' ? bytes : strings;
-  return makeColumn(plan.name, plan.sourceType, plan.type, values, valid, null);
+  const { valid, doubles, exact, bytes, strings } = buffer.take();
+  const values = plan.vector === 'double' || plan.vector === 'int64' ? doubles : plan.vector === 'bool' ? bytes : strings;
+  return makeColumn(plan.name, plan.sourceType, plan.type, values, valid, null, undefined, exact);
 }

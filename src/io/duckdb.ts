@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createRequire } from 'node:module';
 import type { Connection, Database, DataChunk as DataChunkHandle, Result } from '@duckdb/node-bindings';
-import type { LogicalType, RowHashes } from '../core/types.js';
+import { EXACT_DOUBLE_LIMIT, type LogicalType, type RowHashes } from '../core/types.js';
 
 // The bindings are CommonJS. Loaded with require, not import: an ESM import of a CommonJS module
 // first scans its source for named exports (about 80 ms more a scan). datawarden calls DuckDB's C
@@ -109,9 +109,12 @@ export interface ReadPlan {
   readonly name: string;
   readonly sourceType: string;
   readonly type: LogicalType;
-  readonly vector: 'double' | 'bool' | 'varchar';
+  /** How values arrive: 'int64' is read as doubles too, and kept exact when one passes 2^53. */
+  readonly vector: 'double' | 'int64' | 'bool' | 'varchar';
   /** The SQL expression that selects the column in that vector type. */
   readonly expression: string;
+  /** What the reader hashes for the column when asked (ReadOptions.hashColumns): `expression` unless set. */
+  readonly hashExpression?: string;
 }
 
 const INTEGER_TYPES = new Set([
@@ -129,8 +132,11 @@ export function isNestedType(sourceType: string): boolean {
 export function readPlanFor(name: string, sourceType: string): ReadPlan {
   const column = sqlIdentifier(name);
   if (sourceType === 'BOOLEAN') return { name, sourceType, type: 'bool', vector: 'bool', expression: column };
+  // A BIGINT past 2^53 (an int64 id) is not exact as a double: read as it is stored.
+  if (sourceType === 'BIGINT') return { name, sourceType, type: 'int', vector: 'int64', expression: column };
   if (INTEGER_TYPES.has(sourceType)) {
-    return { name, sourceType, type: 'int', vector: 'double', expression: `CAST(${column} AS DOUBLE)` };
+    // Hashed as stored: an unsigned or 128-bit integer past 2^53 is not exact as a double either.
+    return { name, sourceType, type: 'int', vector: 'double', expression: `CAST(${column} AS DOUBLE)`, hashExpression: column };
   }
   if (sourceType === 'FLOAT' || sourceType === 'DOUBLE' || sourceType.startsWith('DECIMAL')) {
     return { name, sourceType, type: 'float', vector: 'double', expression: `CAST(${column} AS DOUBLE)` };
@@ -175,6 +181,7 @@ export class ChunkBytes {
 
 interface BufferSet {
   doubles: Float64Array;
+  exact: BigInt64Array;
   bytes: Uint8Array;
   strings: string[];
   valid: Uint8Array;
@@ -215,13 +222,16 @@ export class ColumnBuffer {
   private readonly sets: [BufferSet, BufferSet];
   private current = 0;
   private anyInvalid = false;
+  /** An int64 column's batch holds a value past 2^53: its exact values go with the batch. */
+  private anyPastDouble = false;
   private readonly inline = new InlineStrings();
   length = 0;
 
   constructor(plan: ReadPlan, capacity: number) {
     this.plan = plan;
     const make = (): BufferSet => ({
-      doubles: plan.vector === 'double' ? new Float64Array(capacity) : new Float64Array(0),
+      doubles: plan.vector === 'double' || plan.vector === 'int64' ? new Float64Array(capacity) : new Float64Array(0),
+      exact: plan.vector === 'int64' ? new BigInt64Array(capacity) : new BigInt64Array(0),
       bytes: plan.vector === 'bool' ? new Uint8Array(capacity) : new Uint8Array(0),
       strings: plan.vector === 'varchar' ? new Array<string>(capacity).fill('') : [],
       valid: new Uint8Array(capacity),
@@ -232,7 +242,7 @@ export class ColumnBuffer {
   /** Appends rows [from, from + count) of a chunk's vector. */
   append(chunk: ChunkBytes, columnIndex: number, from: number, count: number): void {
     const vector = this.plan.vector;
-    const { data, validity } = chunk.column(columnIndex, vector === 'double' ? 8 : vector === 'bool' ? 1 : 16);
+    const { data, validity } = chunk.column(columnIndex, vector === 'double' || vector === 'int64' ? 8 : vector === 'bool' ? 1 : 16);
     const set = this.sets[this.current]!;
     const at = this.length;
     if (validity === null) {
@@ -248,6 +258,15 @@ export class ColumnBuffer {
     }
     if (vector === 'double') {
       set.doubles.set(new Float64Array(data.buffer, data.byteOffset + from * 8, count), at);
+    } else if (vector === 'int64') {
+      set.exact.set(new BigInt64Array(data.buffer, data.byteOffset + from * 8, count), at);
+      // high * 2^32 + low is exact, then rounded once: the double DuckDB's cast would give.
+      const words = new Int32Array(data.buffer, data.byteOffset + from * 8, count * 2);
+      for (let i = 0; i < count; i++) {
+        const value = words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
+        set.doubles[at + i] = value;
+        if (value >= EXACT_DOUBLE_LIMIT || value <= -EXACT_DOUBLE_LIMIT) this.anyPastDouble = true;
+      }
     } else if (vector === 'bool') {
       for (let i = 0; i < count; i++) set.bytes[at + i] = data[from + i]! === 0 ? 0 : 1;
     } else {
@@ -274,12 +293,13 @@ export class ColumnBuffer {
   }
 
   /** Hands over the filled rows as column arrays and switches to the other set. */
-  take(): { valid: Uint8Array | null; doubles: Float64Array; bytes: Uint8Array; strings: string[] } {
+  take(): { valid: Uint8Array | null; doubles: Float64Array; exact: BigInt64Array | null; bytes: Uint8Array; strings: string[] } {
     const n = this.length;
     const set = this.sets[this.current]!;
     const taken = {
       valid: this.anyInvalid ? set.valid.subarray(0, n) : null,
       doubles: set.doubles.subarray(0, n),
+      exact: this.anyPastDouble ? set.exact.subarray(0, n) : null,
       bytes: set.bytes.subarray(0, n),
       // A full batch hands its array over as it is (reused two batches later, as the typed
       // arrays are): a copy a batch would be garbage that outlives a young collection.
@@ -287,6 +307,7 @@ export class ColumnBuffer {
     };
     this.current = 1 - this.current;
     this.anyInvalid = false;
+    this.anyPastDouble = false;
     this.length = 0;
     return taken;
   }

@@ -31,7 +31,12 @@ function runsOf(rows: Int32Array, count: number): { starts: Int32Array; lengths:
 
 type Runs = ReturnType<typeof runsOf>;
 
-function gatherTyped<T extends Uint8Array | Float64Array>(source: T, target: T, { starts, lengths, runs }: Runs): T {
+interface TypedRows<T> {
+  subarray(start: number, end: number): T;
+  set(source: T, offset: number): void;
+}
+
+function gatherTyped<T extends TypedRows<T>>(source: T, target: T, { starts, lengths, runs }: Runs): T {
   let at = 0;
   for (let i = 0; i < runs; i++) {
     const start = starts[i]!;
@@ -53,7 +58,8 @@ export function gatherColumn(column: Column, rows: Int32Array, count: number, ru
   const bad = column.bad === null ? null : gatherTyped(column.bad, new Uint8Array(count), runs);
   if (column.type === 'string') return withRows(column, gatherStrings(column.values, rows, count), valid, bad);
   if (column.type === 'bool') return withRows(column, gatherTyped(column.values, new Uint8Array(count), runs), valid, bad);
-  return withRows(column, gatherTyped(column.values, new Float64Array(count), runs), valid, bad);
+  const exact = column.exact ? gatherTyped(column.exact, new BigInt64Array(count), runs) : null;
+  return withRows(column, gatherTyped(column.values, new Float64Array(count), runs), valid, bad, exact);
 }
 
 function cleanColumnsOf(input: InputShape, crossFormat: boolean, contract?: Contract): OutputColumn[] {

@@ -233,3 +233,15 @@ test('a timestamp format written by hand reads JSON Lines strings too; text in n
   assert.deepEqual(report.checks.find((c) => c.id === 'schema')!.reasons, { 'schema:type:day': 1 });
   assert.deepEqual(readFileSync(join(outDir, 'quarantine.jsonl'), 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { _row: number })._row), [2]);
 });
+
+test('infer: bounds come from the finite values; NaN and infinities in trusted rows are told', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'amounts.csv');
+  writeFileSync(path, 'amt,n\n1,1\n2,2\nNaN,3\ninf,4\n4,5\n');
+  const notes: string[] = [];
+  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  // Before, the infinity became the bound, which JSON writes as null: infer failed on its own contract.
+  assert.deepEqual(contract.columns[0], { name: 'amt', type: 'float', nullable: false, min: 0.7, max: 4.3 });
+  validateContract(contract, 'the inferred contract');
+  assert.deepEqual(notes, ["column 'amt' holds 2 NaN or infinite values in the 5 trusted rows; its bounds are those of the finite values, so a scan flags such values (range:amt)"]);
+});

@@ -62,6 +62,7 @@ function columnData(column: Column, type: DataType, length: number): Data {
     return makeData({ type: type as Bool, length, nullCount, nullBitmap, data: packBits(column.values, length)! });
   }
   const values = column.values.subarray(0, length);
+  if (type instanceof Int64 && column.exact) return makeData({ type, length, nullCount, nullBitmap, data: column.exact.slice(0, length) });
   if (type instanceof Int64 || type instanceof TimestampMicrosecond) {
     const words = new BigInt64Array(length);
     for (let i = 0; i < length; i++) words[i] = Number.isFinite(values[i]!) ? BigInt(Math.round(values[i]!)) : 0n;

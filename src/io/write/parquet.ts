@@ -73,12 +73,14 @@ function valuesOf(column: Column, kind: Kind, rows: number): ColumnValues {
     return { kind, values, valid };
   }
   if (column.type === 'bool') return { kind, values: Float64Array.from(column.values.subarray(0, rows)), valid };
-  return { kind, values: column.values, valid };
+  return { kind, values: column.values, valid, exact: column.exact ?? null };
 }
 
 /** Rows of small batches, copied until they make a row group. */
 class PendingColumn {
   private numbers = new Float64Array(0);
+  /** Exact int64 values, kept from the first batch that brings them until the group is taken. */
+  private exact: BigInt64Array | null = null;
   private bools = new Uint8Array(0);
   private strings: string[] = [];
   private valid = new Uint8Array(0);
@@ -96,6 +98,11 @@ class PendingColumn {
       const numbers = new Float64Array(capacity);
       numbers.set(this.numbers);
       this.numbers = numbers;
+      if (this.exact !== null) {
+        const exact = new BigInt64Array(capacity);
+        exact.set(this.exact);
+        this.exact = exact;
+      }
     } else if (this.kind === 'bool') {
       const bools = new Uint8Array(capacity);
       bools.set(this.bools);
@@ -111,16 +118,35 @@ class PendingColumn {
       this.valid.set(source.valid.subarray(0, rows), at);
       if (!this.anyNull) for (let i = 0; i < rows; i++) if (source.valid[i] === 0) this.anyNull = true;
     }
-    if (source.kind === 'number') this.numbers.set(source.values.subarray(0, rows), at);
-    else if (source.kind === 'bool') this.bools.set(source.values.subarray(0, rows), at);
+    if (source.kind === 'number') {
+      this.numbers.set(source.values.subarray(0, rows), at);
+      if (source.exact && this.exact === null) {
+        // The rows before came without exact values: all below 2^53, so their doubles are exact.
+        this.exact = new BigInt64Array(this.numbers.length);
+        this.fillExact(0, at);
+      }
+      if (source.exact) this.exact!.set(source.exact.subarray(0, rows), at);
+      else if (this.exact !== null) this.fillExact(at, at + rows);
+    } else if (source.kind === 'bool') this.bools.set(source.values.subarray(0, rows), at);
     else for (let i = 0; i < rows; i++) this.strings[at + i] = source.values[i]!;
+  }
+
+  private fillExact(from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const v = this.numbers[i]!;
+      this.exact![i] = this.valid[i] === 1 && Number.isFinite(v) ? BigInt(Math.round(v)) : 0n;
+    }
   }
 
   /** The gathered rows; valid until the next append. */
   take(rows: number): ColumnValues {
     const valid = this.anyNull ? this.valid.subarray(0, rows) : null;
     this.anyNull = false;
-    if (this.kind === 'number') return { kind: 'number', values: this.numbers.subarray(0, rows), valid };
+    if (this.kind === 'number') {
+      const exact = this.exact?.subarray(0, rows) ?? null;
+      this.exact = null;
+      return { kind: 'number', values: this.numbers.subarray(0, rows), valid, exact };
+    }
     if (this.kind === 'bool') return { kind: 'bool', values: this.bools.subarray(0, rows), valid };
     const strings = this.strings;
     this.strings = [];

@@ -1,6 +1,6 @@
 // A TableWriter appends batches to one output file. Writers receive whole batches: the router
 // has already gathered the rows that belong in each file.
-import type { Batch, Column, LogicalType } from '../../core/types.js';
+import { EXACT_DOUBLE_LIMIT, type Batch, type Column, type LogicalType } from '../../core/types.js';
 import { formatTimestamp, jsonStringValue } from '../../core/parse.js';
 
 export interface OutputColumn {
@@ -38,8 +38,14 @@ export function cellText(column: Column, row: number): string | null {
     case 'timestamp':
       return formatTimestamp(column.values[row]!);
     default:
-      return String(column.values[row]!);
+      return numberText(column, row);
   }
+}
+
+/** A number as text: an int past 2^53 from its exact value, where the double is only the nearest. */
+function numberText(column: Column & { values: Float64Array }, row: number): string {
+  const value = column.values[row]!;
+  return column.exact && Math.abs(value) >= EXACT_DOUBLE_LIMIT ? String(column.exact[row]!) : String(value);
 }
 
 /** A cell as JSON text. Non-finite numbers have no JSON form and become null. */
@@ -54,9 +60,7 @@ export function cellJson(column: Column, row: number): string {
       return column.values[row] === 1 ? 'true' : 'false';
     case 'timestamp':
       return `"${formatTimestamp(column.values[row]!)}"`;
-    default: {
-      const value = column.values[row]!;
-      return Number.isFinite(value) ? String(value) : 'null';
-    }
+    default:
+      return Number.isFinite(column.values[row]!) ? numberText(column, row) : 'null';
   }
 }

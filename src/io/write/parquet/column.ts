@@ -13,7 +13,11 @@ export const Encoding = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 } as const;
 
 /** A column's values in the shape batches hold them, for rows [0, rows). */
 export type ColumnValues =
-  | { readonly kind: 'number'; readonly values: Float64Array; readonly valid: Uint8Array | null }
+  | {
+    readonly kind: 'number'; readonly values: Float64Array; readonly valid: Uint8Array | null;
+    /** int columns with a value past 2^53: the exact values, which INT64 pages then hold. */
+    readonly exact?: BigInt64Array | null;
+  }
   | { readonly kind: 'bool'; readonly values: Uint8Array; readonly valid: Uint8Array | null }
   | { readonly kind: 'string'; readonly values: readonly string[]; readonly valid: Uint8Array | null };
 
@@ -198,12 +202,38 @@ function toInt64Words(values: Float64Array, out: Int32Array, range: NumberRange)
   range.max = max;
 }
 
-function int64Stat(value: number): Uint8Array {
+function int64Stat(value: number | bigint): Uint8Array {
   const out = new Uint8Array(8);
   const view = new DataView(out.buffer);
-  if (value >= INT64_LIMIT) view.setBigInt64(0, 0x7fffffffffffffffn, true);
+  if (typeof value === 'bigint') view.setBigInt64(0, value, true);
+  else if (value >= INT64_LIMIT) view.setBigInt64(0, 0x7fffffffffffffffn, true);
   else view.setBigInt64(0, BigInt(value), true);
   return out;
+}
+
+/** INT64 pages from exact values (an int column past 2^53), with their exact bounds. */
+function* exactInt64Pages(
+  scratch: Scratch, exact: BigInt64Array, valid: Uint8Array | null, rows: number, bounds: { min: bigint | null; max: bigint | null },
+): Generator<Page, void> {
+  const pageRows = Math.min(MAX_PAGE_ROWS, PAGE_BYTES / 8);
+  const body = scratch.body;
+  for (let from = 0; from < rows; from += pageRows) {
+    const to = Math.min(rows, from + pageRows);
+    const nulls = countNulls(valid, from, to);
+    const present = new BigInt64Array(to - from - nulls);
+    let k = 0;
+    for (let i = from; i < to; i++) {
+      if (valid !== null && valid[i] === 0) continue;
+      const value = exact[i]!;
+      present[k++] = value;
+      if (bounds.min === null || value < bounds.min) bounds.min = value;
+      if (bounds.max === null || value > bounds.max) bounds.max = value;
+    }
+    body.reset();
+    writeDefinitionLevels(body, valid, from, to, nulls);
+    body.bytes(new Uint8Array(present.buffer, 0, k * 8));
+    yield { kind: 'data', count: to - from, encoding: Encoding.PLAIN, body: body.view() };
+  }
 }
 
 function* numberPages(
@@ -442,6 +472,12 @@ export function* encodeChunk(scratch: Scratch, type: PhysicalType, column: Colum
     const statistics = seen.t || seen.f
       ? { nullCount, min: Uint8Array.of(seen.f ? 0 : 1), max: Uint8Array.of(seen.t ? 1 : 0) }
       : { nullCount };
+    return { encodings: [Encoding.PLAIN, Encoding.RLE], statistics };
+  }
+  if (type === 'INT64' && column.exact) {
+    const bounds: { min: bigint | null; max: bigint | null } = { min: null, max: null };
+    yield* exactInt64Pages(scratch, column.exact, valid, rows, bounds);
+    const statistics = bounds.min === null || bounds.max === null ? { nullCount } : { nullCount, min: int64Stat(bounds.min), max: int64Stat(bounds.max) };
     return { encodings: [Encoding.PLAIN, Encoding.RLE], statistics };
   }
   const range = new NumberRange();
