@@ -17,6 +17,8 @@ interface FirstSeen {
 
 interface DuplicateState {
   readonly distinctRows: number;
+  /** The contract allows repeated content (allowDuplicateRows): only keys are flagged. */
+  readonly repeatsAllowed: boolean;
   readonly stateBytes: number;
   /** Present when the runner saw one range of a split scan: content first, then each key column. */
   readonly firstSeen?: readonly FirstSeen[];
@@ -46,7 +48,7 @@ function remember(first: FirstSeen, hi: number, lo: number, row: number): void {
 export const duplicateCheck = defineCheck({
   meta: {
     id: 'duplicate',
-    description: "A row repeats an earlier row's content (every column but the id), or repeats an id or a unique column's value.",
+    description: "A row repeats an earlier row's content (every column but the id; unless the contract allows it), or repeats an id or a unique column's value.",
     reasons: {
       duplicate: 'An exact copy of an earlier row, or a repeated id or unique value. The first occurrence stays clean.',
     },
@@ -59,6 +61,8 @@ export const duplicateCheck = defineCheck({
       .map((c) => c.name);
     const sets = [new HashSet64(expected), ...keyColumns.map(() => new HashSet64(expected))];
     const firstSeen = partial ? sets.map(newFirstSeen) : undefined;
+    // Content is still hashed when repeats are allowed, for the distinct-row count the report gives.
+    const repeatsAllowed = contract.allowDuplicateRows === true;
     // Content is every column but the id, as read: text formats compare the text as written.
     const contentColumns = input.columns.map((c) => c.name).filter((name) => name !== contract.id);
     const contentKey = hashKey(contentColumns);
@@ -83,8 +87,9 @@ export const duplicateCheck = defineCheck({
         sets[0]!.addAll(hi, lo, rows, added);
         const offset = batch.rowOffset;
         for (let i = 0; i < rows; i++) {
-          if (added[i] === 0) flags.flag(i, reason);
-          else if (firstSeen) remember(firstSeen[0]!, hi[i]!, lo[i]!, offset + i);
+          if (added[i] === 0) {
+            if (!repeatsAllowed) flags.flag(i, reason);
+          } else if (firstSeen) remember(firstSeen[0]!, hi[i]!, lo[i]!, offset + i);
         }
         // Keys compare as typed values ('007' and '7' are one id), so they are hashed here.
         keyColumns.forEach((name, k) => {
@@ -100,6 +105,7 @@ export const duplicateCheck = defineCheck({
       state(): DuplicateState {
         return {
           distinctRows: sets[0]!.size,
+          repeatsAllowed,
           stateBytes: sets.reduce((sum, set) => sum + set.bytes, 0),
           ...(firstSeen ? { firstSeen } : {}),
         };
@@ -120,7 +126,8 @@ export const duplicateCheck = defineCheck({
       const seen = new HashSet64(parts.reduce((sum, p) => sum + p.firstSeen![list]!.length, 0));
       for (const part of parts) {
         const first = part.firstSeen![list]!;
-        for (let k = 0; k < first.length; k++) if (!seen.add(first.hi[k]!, first.lo[k]!)) late.add(first.rows[k]!);
+        const flagged = list > 0 || !part.repeatsAllowed;
+        for (let k = 0; k < first.length; k++) if (!seen.add(first.hi[k]!, first.lo[k]!) && flagged) late.add(first.rows[k]!);
       }
       if (list === 0) distinctRows = seen.size;
     }

@@ -2,7 +2,9 @@
 // over the whole file); nullability, bounds and value sets from what the trusted rows hold.
 import { DEFAULT_GATE, type AllowedValue, type ColumnContract, type Contract } from '../core/contract.js';
 import { InputError } from '../core/errors.js';
-import type { Column, LogicalType } from '../core/types.js';
+import { HashSet64 } from '../core/hash-set.js';
+import { hashRows } from '../core/row-hash.js';
+import type { Batch, Column, LogicalType } from '../core/types.js';
 import { formatOf, isTextFormat } from '../io/formats.js';
 import { openSource } from '../io/source.js';
 import { applyContractTypes } from './coerce.js';
@@ -62,6 +64,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     }
   }
   let rows = 0;
+  const repeats = new RepeatedRows(options.id);
   try {
     for await (const batch of source.batches()) {
       batch.columns.forEach((column, c) => {
@@ -69,6 +72,7 @@ export async function inferContract(path: string, options: InferOptions = {}): P
         const limit = column.name === options.label ? MAX_LABEL_CLASSES : maxCategories;
         profileColumn(profile, column, batch.rowOffset, batch.rowCount, limit);
       });
+      repeats.add(batch);
       rows += batch.rowCount;
     }
   } finally {
@@ -98,6 +102,11 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     if (p.nonFinite === 0 || (column.min === undefined && column.max === undefined)) continue;
     options.onNote?.(
       `column '${p.name}' holds ${p.nonFinite} NaN or infinite values in the ${rows} trusted rows; its bounds are those of the finite values, so a scan flags such values (range:${p.name})`,
+    );
+  }
+  if (repeats.count > 0) {
+    options.onNote?.(
+      `${repeats.count} of the ${rows} trusted rows repeat an earlier row's content (the first is row ${repeats.first}), and a scan quarantines such rows (duplicate): where repeats are normal in this data, set "allowDuplicateRows": true in the contract`,
     );
   }
   for (const p of profiles) {
@@ -156,6 +165,33 @@ async function noteUnreadValues(path: string, contract: Contract, rows: number, 
       `column '${name}': ${count} of the ${rows} trusted values do not read as ${type} the way a scan reads them, so a scan quarantines their rows (${reason}); the first is ${text} (row ${row})` +
         (type === 'timestamp' ? ": give the column the `format` its text is written in" : ''),
     );
+  }
+}
+
+/** Rows whose content (every column but the id) repeats an earlier row's, as the duplicate check sees them. */
+class RepeatedRows {
+  private readonly seen = new HashSet64();
+  private hi = new Uint32Array(0);
+  private lo = new Uint32Array(0);
+  private added = new Uint8Array(0);
+  count = 0;
+  first = -1;
+
+  constructor(private readonly id: string | undefined) {}
+
+  add(batch: Batch): void {
+    const rows = batch.rowCount;
+    if (this.hi.length < rows) {
+      this.hi = new Uint32Array(rows);
+      this.lo = new Uint32Array(rows);
+      this.added = new Uint8Array(rows);
+    }
+    hashRows(batch.columns.filter((c) => c.name !== this.id), rows, this.hi, this.lo);
+    this.seen.addAll(this.hi, this.lo, rows, this.added);
+    for (let i = 0; i < rows; i++) {
+      if (this.added[i] !== 0) continue;
+      if (this.count++ === 0) this.first = batch.rowOffset + i;
+    }
   }
 }
 

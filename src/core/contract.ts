@@ -42,6 +42,8 @@ export interface Contract {
   readonly columns: readonly ColumnContract[];
   /** Extra columns are a warning unless allowed. Default false. */
   readonly allowExtraColumns?: boolean;
+  /** Rows may repeat an earlier row's content (event logs, coarse readings); ids and unique values are still checked. */
+  readonly allowDuplicateRows?: boolean;
   /** Detector settings (thresholds, quantiles); see docs/detectors.md. */
   readonly detectors?: Readonly<Record<string, unknown>>;
   /** Drift thresholds per statistic. */

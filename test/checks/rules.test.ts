@@ -157,6 +157,17 @@ const cases: Case[] = [
     flagged: { 2: ['duplicate'], 3: ['duplicate'], 4: ['duplicate'] },
   },
   {
+    name: 'duplicate: with allowDuplicateRows, repeated content passes and a repeated id or unique value is still flagged',
+    checks: [duplicateCheck],
+    contract: people([{ name: 'id', type: 'string' }, { name: 'email', type: 'string', unique: true }, { name: 'v', type: 'int' }], { id: 'id', allowDuplicateRows: true }),
+    options: { batchRows: 2 },
+    rows: [
+      { id: 'a', email: 'p@x', v: 1 }, { id: 'b', email: null, v: 1 }, { id: 'c', email: null, v: 1 },
+      { id: 'a', email: 'q@x', v: 2 }, { id: 'd', email: 'p@x', v: 1 }, { id: 'e', email: null, v: 1 },
+    ],
+    flagged: { 3: ['duplicate'], 4: ['duplicate'] },
+  },
+  {
     name: 'duplicate: CSV rows compare their text, so "1.0" and "1" differ',
     checks: [duplicateCheck],
     contract: people([{ name: 'x', type: 'float' }, { name: 'y', type: 'int' }]),

@@ -245,3 +245,15 @@ test('infer: bounds come from the finite values; NaN and infinities in trusted r
   validateContract(contract, 'the inferred contract');
   assert.deepEqual(notes, ["column 'amt' holds 2 NaN or infinite values in the 5 trusted rows; its bounds are those of the finite values, so a scan flags such values (range:amt)"]);
 });
+
+test('infer tells of trusted rows that repeat an earlier row, which a scan quarantines unless the contract allows it', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'events.csv');
+  // Rows 3 and 5 repeat row 0's content under other ids; row 4 differs in v.
+  writeFileSync(path, 'id,kind,v\n1,click,7\n2,view,7\n3,view,8\n4,click,7\n5,click,9\n6,click,7\n');
+  const notes: string[] = [];
+  await inferContract(path, { id: 'id', onNote: (message) => notes.push(message) });
+  assert.deepEqual(notes, [
+    '2 of the 6 trusted rows repeat an earlier row\'s content (the first is row 3), and a scan quarantines such rows (duplicate): where repeats are normal in this data, set "allowDuplicateRows": true in the contract',
+  ]);
+});

@@ -3,6 +3,7 @@
 // whose first copy lies in an earlier range.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
 import { checkRange, completeScan, planScan, scan, type ScanOptions } from '../../src/pipeline/scan.js';
@@ -82,3 +83,19 @@ async function assertRangesFold(input: string, format: string, cuts: readonly nu
   const splitClean = await readAll(join(work, 'split', `clean.${format}`));
   assert.deepEqual(splitClean.values, wholeClean.values);
 }
+
+test('ranges fold into the in-process result: allowDuplicateRows lets repeated content through in every range, and a repeated id is flagged across ranges', async () => {
+  const work = await tempDir();
+  const input = join(work, 'events.csv');
+  // Rows 0-5 repeat one content; row 4 repeats row 1's id, in another range.
+  writeFileSync(input, 'id,v\n1,7\n2,7\n3,7\n4,7\n2,7\n5,7\n');
+  const contractPath = join(work, 'events.contract.json');
+  writeFileSync(contractPath, JSON.stringify({ name: 'events', id: 'id', allowDuplicateRows: true, gate: { pass: 0.5, warn: 0.5 }, columns: [{ name: 'id', type: 'int' }, { name: 'v', type: 'int' }] }));
+  const base = { input, contract: await loadContract(contractPath), batchRows: 2, checks: ['duplicate'] } as const;
+  const whole = await scan({ ...base, outDir: join(work, 'whole') });
+  const plan = await planScan({ ...base, outDir: join(work, 'split') });
+  const split = await completeScan(plan, [await checkRange(plan, { start: 0, end: 2 }), await checkRange(plan, { start: 2, end: 6 })]);
+  assert.deepEqual(await quarantineOf(join(work, 'whole', 'quarantine.csv')), [[4, 'duplicate']]);
+  assert.deepEqual(await quarantineOf(join(work, 'split', 'quarantine.csv')), [[4, 'duplicate']]);
+  assert.equal(split.report.quarantine.rows, whole.report.quarantine.rows);
+});
