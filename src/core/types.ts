@@ -65,7 +65,7 @@ export function withRows(column: Column, values: Column['values'], valid: Uint8A
 /** Integers from 2^53 on are not all exact as doubles (2^53 + 1 reads as 2^53). */
 export const EXACT_DOUBLE_LIMIT = 2 ** 53;
 
-/** The int64 range's ends as doubles, beyond which an exact value is clamped. */
+/** The int64 range, to which exact values are clamped. */
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
