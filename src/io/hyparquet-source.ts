@@ -5,7 +5,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema }
 import { compressors } from 'hyparquet-compressors';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError, firstLine } from '../core/errors.js';
-import { makeBatch, makeColumn, type Batch, type Column, type LogicalType } from '../core/types.js';
+import { exactIntegers, makeBatch, makeColumn, type Batch, type Column, type LogicalType } from '../core/types.js';
 import { assertRowCount, type ReadMode, type ReadOptions, type Source } from './source.js';
 
 interface SchemaElement {
@@ -146,5 +146,10 @@ function columnOf(column: InputColumn, rows: unknown[][], index: number): Column
     const value = rows[r]![index];
     if (valid[r] === 1) values[r] = value instanceof Date ? value.getTime() * 1000 : Number(value as number | bigint);
   }
-  return makeColumn(column.name, column.sourceType, column.type!, values, present, null);
+  // INT64 values arrive as BigInt: exact where their doubles are not (past 2^53).
+  const exact = column.type === 'int' ? exactIntegers(values, present, (r) => {
+    const value = rows[r]![index];
+    return typeof value === 'bigint' ? value : null;
+  }) : null;
+  return makeColumn(column.name, column.sourceType, column.type!, values, present, null, undefined, exact);
 }

@@ -11,6 +11,7 @@ import { connect, sqlString } from '../../src/io/duckdb.js';
 import type { Format } from '../../src/io/formats.js';
 import { convert } from '../../src/pipeline/convert.js';
 import { scan } from '../../src/pipeline/scan.js';
+import { openHyparquetSource } from '../../src/io/hyparquet-source.js';
 import { tempDir } from '../helpers.js';
 
 const BASE = 1234567890123456700n;
@@ -49,4 +50,17 @@ test('int64 ids past 2^53 stay distinct and exact from every format to every for
       assert.deepEqual(await idsIn(join(outDir, `quarantine.${output}`), output), [String(BASE + 7n)], `${input} -> ${output}: quarantined id`);
     }
   }
+});
+
+test('the fallback Parquet reader (hyparquet) keeps int64 ids past 2^53 exact too', async () => {
+  const dir = await tempDir();
+  const csv = join(dir, 'ids.csv');
+  writeFileSync(csv, `id\n${IDS.join('\n')}\n`);
+  const parquet = join(dir, 'ids.parquet');
+  await convert(csv, parquet);
+  const source = await openHyparquetSource(parquet, 'raw');
+  const exact: string[] = [];
+  for await (const batch of source.batches()) exact.push(...Array.from(batch.byName.get('id')!.exact!, String));
+  await source.close();
+  assert.deepEqual(exact, IDS.map(String));
 });
