@@ -48,7 +48,7 @@ function remember(first: FirstSeen, hi: number, lo: number, row: number): void {
 export const duplicateCheck = defineCheck({
   meta: {
     id: 'duplicate',
-    description: "A row repeats an earlier row's content (every column but the id; unless the contract allows it), or repeats an id or a unique column's value.",
+    description: "A row repeats an earlier row's content (every column but the id) where the contract does not allow repeats, or repeats an id or a unique column's value.",
     reasons: {
       duplicate: 'An exact copy of an earlier row, or a repeated id or unique value. The first occurrence stays clean.',
     },

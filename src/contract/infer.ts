@@ -168,7 +168,10 @@ async function noteUnreadValues(path: string, contract: Contract, rows: number, 
   }
 }
 
-/** Rows whose content (every column but the id) repeats an earlier row's, as the duplicate check sees them. */
+/**
+ * Rows whose content (every column but the id) repeats an earlier row's, compared as typed
+ * values: a scan of text compares the text as written, so it may count a few fewer ('1.0', '1').
+ */
 class RepeatedRows {
   private readonly seen = new HashSet64();
   private hi = new Uint32Array(0);
