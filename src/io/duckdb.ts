@@ -129,11 +129,15 @@ export function isNestedType(sourceType: string): boolean {
   return /\[\d*\]$/.test(sourceType) || /^(STRUCT|MAP|UNION)\(/.test(sourceType);
 }
 
-export function readPlanFor(name: string, sourceType: string): ReadPlan {
+/**
+ * How a column of a DuckDB type is read. `mayPassDouble`: whether a BIGINT column may hold values
+ * past 2^53 (an int64 id), which a double does not hold exactly; such a column is read as it is
+ * stored and converted here, at some cost, and keeps its exact values. Parquet's statistics tell.
+ */
+export function readPlanFor(name: string, sourceType: string, mayPassDouble = true): ReadPlan {
   const column = sqlIdentifier(name);
   if (sourceType === 'BOOLEAN') return { name, sourceType, type: 'bool', vector: 'bool', expression: column };
-  // A BIGINT past 2^53 (an int64 id) is not exact as a double: read as it is stored.
-  if (sourceType === 'BIGINT') return { name, sourceType, type: 'int', vector: 'int64', expression: column };
+  if (sourceType === 'BIGINT' && mayPassDouble) return { name, sourceType, type: 'int', vector: 'int64', expression: column };
   if (INTEGER_TYPES.has(sourceType)) {
     // Hashed as stored: an unsigned or 128-bit integer past 2^53 is not exact as a double either.
     return { name, sourceType, type: 'int', vector: 'double', expression: `CAST(${column} AS DOUBLE)`, hashExpression: column };
@@ -262,11 +266,14 @@ export class ColumnBuffer {
       set.exact.set(new BigInt64Array(data.buffer, data.byteOffset + from * 8, count), at);
       // high * 2^32 + low is exact, then rounded once: the double DuckDB's cast would give.
       const words = new Int32Array(data.buffer, data.byteOffset + from * 8, count * 2);
+      const doubles = set.doubles;
+      let largest = 0;
       for (let i = 0; i < count; i++) {
         const value = words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
-        set.doubles[at + i] = value;
-        if (value >= EXACT_DOUBLE_LIMIT || value <= -EXACT_DOUBLE_LIMIT) this.anyPastDouble = true;
+        doubles[at + i] = value;
+        largest = Math.max(largest, Math.abs(value));
       }
+      if (largest >= EXACT_DOUBLE_LIMIT) this.anyPastDouble = true;
     } else if (vector === 'bool') {
       for (let i = 0; i < count; i++) set.bytes[at + i] = data[from + i]! === 0 ? 0 : 1;
     } else {
