@@ -4,14 +4,16 @@
 // Arrow IPC file with many record batches, split into range jobs that two workers check in
 // parallel, duplicates crossing ranges included. Every check runs,
 // detectors too: the dataset job fits (or loads) the model once and its range jobs apply it.
+// Also int64 ids past 2^53, whose doubles run together, split into ranges the same way.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
 import { fit, saveModel } from '../../src/pipeline/fit.js';
 import { scan, type ScanOptions } from '../../src/pipeline/scan.js';
+import { connect, sqlString } from '../../src/io/duckdb.js';
 import { openSource } from '../../src/io/source.js';
 import { openWriter } from '../../src/io/write/index.js';
 import { ScanQueue } from '../../src/queue/client.js';
@@ -103,4 +105,41 @@ for (const c of cases) {
     // The range results were folded and removed; nothing temporary is left in the out dir.
     assert.deepEqual(readdirSync(out).sort(), ['clean', 'quarantine', 'report'].flatMap((n) => (n === 'report' ? ['report.json', 'report.md'] : [`${n}.${c.ext}`])).sort());
   });
+}
+
+test('queue and in-process scans agree on int64 ids past 2^53, repeated ids crossing ranges, with repeated content allowed', async () => {
+  // 16,384 rows in 8 row groups: ids one apart past 2^53; rows 9000 and 15000 repeat the ids of
+  // rows 10 and 8000, in other range jobs; the content column repeats every 7 rows (allowed).
+  const base = 1234567890123456700n;
+  const ids = Array.from({ length: 16384 }, (_, i) => base + BigInt(i === 9000 ? 10 : i === 15000 ? 8000 : i));
+  const csv = join(work, 'ids.csv');
+  writeFileSync(csv, `id,x\n${ids.map((id, i) => `${id},${i % 7}`).join('\n')}\n`);
+  const input = join(work, 'ids.parquet');
+  const connection = await connect();
+  await connection.run(`COPY (SELECT * FROM read_csv(${sqlString(csv)})) TO ${sqlString(input)} (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+  connection.closeSync();
+  const contractPath = join(work, 'ids.contract.json');
+  writeFileSync(contractPath, JSON.stringify({ name: 'ids', id: 'id', allowDuplicateRows: true, gate: { pass: 0.5, warn: 0.5 }, columns: [{ name: 'id', type: 'int' }, { name: 'x', type: 'int' }] }));
+  const checks = ['schema', 'duplicate'];
+  const localOut = join(work, 'ids-local');
+  await scan({ input, contract: await loadContract(contractPath), outDir: localOut, checks });
+  const out = join(work, 'ids-queued');
+  const { id } = await queue.enqueue({ input, contract: contractPath, outDir: out, auditLog: null, checks });
+  const status = await queue.wait(id, { timeoutMs: 60_000 });
+  assert.equal(status.state, 'completed', status.failedReason ?? '');
+  assert.equal(status.summary!.ranges, 4, 'range jobs the dataset was split into');
+  for (const dir of [localOut, out]) {
+    assert.deepEqual([...(await quarantineOf(join(dir, 'quarantine.parquet')))].sort((a, b) => a[0] - b[0]), [[9000, 'duplicate'], [15000, 'duplicate']], dir);
+    const clean = (await connectRows(`SELECT id FROM read_parquet(${sqlString(join(dir, 'clean.parquet'))})`)).map(([value]) => value);
+    assert.deepEqual(clean, ids.filter((_, i) => i !== 9000 && i !== 15000).map(String), dir);
+  }
+});
+
+async function connectRows(sql: string): Promise<(string | null)[][]> {
+  const connection = await connect();
+  try {
+    return await connection.rows(sql);
+  } finally {
+    connection.closeSync();
+  }
 }
