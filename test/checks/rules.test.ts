@@ -208,3 +208,11 @@ test('duplicate: state stays within 16 bytes a row when the row count is known',
   assert.equal(summary.distinctRows, 5000);
   assert.ok(summary.stateBytes / 5000 <= 16, `${summary.stateBytes / 5000} bytes a row`);
 });
+
+test('duplicate: with allowDuplicateRows the summary says so, and still counts distinct rows', () => {
+  const rows = Array.from({ length: 6 }, (_, i) => ({ id: `r${i}`, v: i % 2 }));
+  const contract = people([{ name: 'id', type: 'string' }, { name: 'v', type: 'int' }], { id: 'id', allowDuplicateRows: true });
+  const run = runChecks([duplicateCheck], contract, rows);
+  assert.deepEqual(run.flagged, {});
+  assert.deepEqual(run.summaries[0], { distinctRows: 2, stateBytes: (run.summaries[0] as { stateBytes: number }).stateBytes, repeatsAllowed: true });
+});
