@@ -87,8 +87,9 @@ export async function inferContract(path: string, options: InferOptions = {}): P
     throw new InputError(`label column '${labelProfile.name}' is empty in every row`, { subject: path });
   }
   // CSV is type-detected here but read as text by a scan, which needs the layout of any date or
-  // timestamp that is not ISO-8601.
-  const formats = formatOf(path) === 'csv' ? await (await import('../io/duckdb-source.js')).csvTimestampFormats(path) : new Map<string, string>();
+  // timestamp that is not ISO-8601. Finding it reads the file once more: only when there is one.
+  const hasTimestamps = profiles.some((p) => p.type === 'timestamp');
+  const formats = formatOf(path) === 'csv' && hasTimestamps ? await (await import('../io/duckdb-source.js')).csvTimestampFormats(path) : new Map<string, string>();
   const columns = profiles.map((p) => columnContractOf(p, options, margin, formats.get(p.name)));
   for (const p of profiles) {
     const values = rows - p.nulls;

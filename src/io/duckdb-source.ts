@@ -2,7 +2,7 @@
 import { open } from 'node:fs/promises';
 import type { InputColumn, InputShape } from '../core/check.js';
 import { InputError } from '../core/errors.js';
-import { hashKey, makeBatch, makeColumn, type Batch, type Column } from '../core/types.js';
+import { EXACT_DOUBLE_LIMIT, hashKey, makeBatch, makeColumn, type Batch, type Column } from '../core/types.js';
 import { ChunkBytes, collectReadChunks, ColumnBuffer, connect, HashBuffer, RowTextSplitter, rowTextSql, isNestedType, readPlanFor, sqlIdentifier, sqlString, type DuckDBConnection, type ReadPlan } from './duckdb.js';
 import type { Format } from './formats.js';
 import { assertRowCount, DEFAULT_BATCH_ROWS, textBatchRows, type ReadMode, type ReadOptions, type RowRange, type Source } from './source.js';
@@ -133,10 +133,9 @@ export async function csvTimestampFormats(path: string): Promise<Map<string, str
  * is. The others, nearly all integer columns, are read as doubles at no extra cost.
  */
 async function int64ColumnsPastDouble(connection: DuckDBConnection, path: string): Promise<Set<string> | null> {
-  const limit = 2 ** 53;
   const rows = await connection.rows(
     `SELECT path_in_schema FROM parquet_metadata(${sqlString(path)}) WHERE type = 'INT64' GROUP BY path_in_schema ` +
-      `HAVING bool_or(coalesce(abs(TRY_CAST(stats_min_value AS HUGEINT)) >= ${limit} OR abs(TRY_CAST(stats_max_value AS HUGEINT)) >= ${limit}, true))`,
+      `HAVING bool_or(coalesce(abs(TRY_CAST(stats_min_value AS HUGEINT)) >= ${EXACT_DOUBLE_LIMIT} OR abs(TRY_CAST(stats_max_value AS HUGEINT)) >= ${EXACT_DOUBLE_LIMIT}, true))`,
   ).catch(() => null);
   // Statistics that cannot be read: every INT64 column is read exactly.
   return rows === null ? null : new Set(rows.map(([name]) => name!));
