@@ -90,13 +90,26 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
   const featureOrder = identityPermutation(cols);
   const counts = new Float64Array(classes);
   const leftCounts = new Float64Array(classes);
+  // A node's labels and one candidate feature's values, copied in sample order: the threshold
+  // draws then count over contiguous memory instead of gathering from the matrix each time.
+  const nodeLabels = new Int32Array(samples);
+  const nodeValues = new Float64Array(samples);
+  const rightRows = new Int32Array(samples);
+  // Features found constant in a node stay constant below it, so they are not scanned again (in
+  // a deep node of one-hot data, nearly all are): row d flags those known at depth d. A depth-first
+  // walk reaches a node's right child after its left subtree, which only writes deeper rows.
+  const depthRows = Math.min(maxDepth, samples) + 1;
+  const knownConstant = new Uint8Array(depthRows * cols);
   // Work stack: node (relative), segment [lo, hi) of `sample`, depth.
   const stack: number[] = [];
 
   for (let t = 0; t < trees; t++) {
     const start = splitFeature.length;
     treeStart[t] = start;
-    const sample = samples === rows ? identityPermutation(rows) : sampleWithoutReplacement(pool, samples, random);
+    // In ascending row order, kept so by a stable partition: a node's rows are then read from the
+    // matrix front to back, neighbours sharing cache lines, rather than at random. The order of
+    // a node's rows changes no count, so the trees are those of any other order.
+    const sample = samples === rows ? identityPermutation(rows) : sampleWithoutReplacement(pool, samples, random).sort();
     let nodes = 1;
     const addNode = () => {
       splitFeature.push(-1);
@@ -113,7 +126,11 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
       const node = start + stack.pop()!;
       const n = hi - lo;
       counts.fill(0);
-      for (let i = lo; i < hi; i++) counts[labels[sample[i]!]!]!++;
+      for (let i = lo; i < hi; i++) {
+        const label = labels[sample[i]!]!;
+        nodeLabels[i - lo] = label;
+        counts[label]!++;
+      }
       let pure = false;
       for (let k = 0; k < classes; k++) if (counts[k] === n) pure = true;
 
@@ -123,23 +140,50 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
       if (!pure && n >= 2 * minLeaf && depth < maxDepth) {
         // Draw features until maxFeatures non-constant ones have been tried (constant ones are free).
         let visited = 0;
+        const known = depth * cols;
+        const knownBelow = known + cols;
+        knownConstant.copyWithin(knownBelow, known, knownBelow);
         for (let drawn = 0; drawn < cols && visited < maxFeatures; drawn++) {
           const pick = drawn + random.nextInt(cols - drawn);
           const f = featureOrder[pick]!;
           featureOrder[pick] = featureOrder[drawn]!;
           featureOrder[drawn] = f;
+          if (knownConstant[known + f] === 1) continue;
           const base = f * rows;
           let min = Infinity;
           let max = -Infinity;
+          let atMin = 0;
+          let atMax = 0;
           for (let i = lo; i < hi; i++) {
             const v = data[base + sample[i]!]!;
-            if (v < min) min = v;
-            if (v > max) max = v;
+            nodeValues[i - lo] = v;
+            if (v < min) {
+              min = v;
+              atMin = 1;
+            } else if (v === min) {
+              atMin++;
+            }
+            if (v > max) {
+              max = v;
+              atMax = 1;
+            } else if (v === max) {
+              atMax++;
+            }
           }
-          if (!(max > min)) continue;
+          if (!(max > min)) {
+            knownConstant[knownBelow + f] = 1;
+            continue;
+          }
           visited++;
           // A threshold that leaves a side with fewer than minLeaf rows is redrawn (a few times),
           // so a node does not end as a leaf just because one draw landed near an edge.
+          // With two values in the node (a one-hot or flag column, mostly) every threshold splits
+          // alike, so a failed split fails every redraw: the draws are made, the counting is not.
+          const twoValued = atMin + atMax === n;
+          if (twoValued && (atMin < minLeaf || atMax < minLeaf)) {
+            for (let attempt = 0; attempt < 4; attempt++) random.nextFloat();
+            continue;
+          }
           let split = 0;
           let nLeft = 0;
           for (let attempt = 0; attempt < 4; attempt++) {
@@ -147,10 +191,9 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
             if (!(split > min)) split = max;
             leftCounts.fill(0);
             nLeft = 0;
-            for (let i = lo; i < hi; i++) {
-              const row = sample[i]!;
-              if (data[base + row]! < split) {
-                leftCounts[labels[row]!]!++;
+            for (let i = 0; i < n; i++) {
+              if (nodeValues[i]! < split) {
+                leftCounts[nodeLabels[i]!]!++;
                 nLeft++;
               }
             }
@@ -182,17 +225,13 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
       }
       const base = bestFeature * rows;
       let i = lo;
-      let j = hi - 1;
-      while (i <= j) {
-        if (data[base + sample[i]!]! < bestSplit) {
-          i++;
-        } else {
-          const tmp = sample[i]!;
-          sample[i] = sample[j]!;
-          sample[j] = tmp;
-          j--;
-        }
+      let rightCount = 0;
+      for (let r = lo; r < hi; r++) {
+        const row = sample[r]!;
+        if (data[base + row]! < bestSplit) sample[i++] = row;
+        else rightRows[rightCount++] = row;
       }
+      sample.set(rightRows.subarray(0, rightCount), i);
       const left = nodes++;
       const right = nodes++;
       addNode();

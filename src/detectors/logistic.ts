@@ -51,22 +51,40 @@ function linearScores(
   // One loop nest a function: each is optimised on its own, instead of the function being
   // compiled mid-loop and thrown away at the next loop, which has no type feedback yet.
   fillIntercepts(weights, classes, width, cols, n, out);
+  const columnWeights = new Float64Array(classes);
   for (let j = 0; j < cols; j++) {
-    const nonzero = sparse?.[j];
+    let used = false;
     for (let k = 0; k < classes; k++) {
       const w = weights[k * width + j]!;
-      if (w === 0) continue;
-      if (nonzero) addWeightedAt(out, classes, k, w, data, j * stride, nonzero);
-      else addWeighted(out, classes, k, w, data, j * stride + start, n);
+      columnWeights[k] = w;
+      if (w !== 0) used = true;
     }
+    if (!used) continue;
+    const nonzero = sparse?.[j];
+    if (nonzero) addWeightedAt(out, classes, columnWeights, data, j * stride, nonzero);
+    else addWeighted(out, classes, columnWeights, data, j * stride + start, n);
   }
 }
 
-/** out[i * classes + k] += w * data[base + i] for the rows i listed. */
-function addWeightedAt(out: Float64Array, classes: number, k: number, w: number, data: Float64Array, base: number, rows: Int32Array): void {
+// Each row's class scores sit side by side, so a column adds into all of them in one pass over
+// its values (each score still gets one addition a column, in column order: the same sums).
+
+/** out[i * classes + k] += w[k] * data[base + i] for the rows i listed. */
+function addWeightedAt(out: Float64Array, classes: number, w: Float64Array, data: Float64Array, base: number, rows: Int32Array): void {
   for (let t = 0; t < rows.length; t++) {
     const i = rows[t]!;
-    out[i * classes + k] = out[i * classes + k]! + w * data[base + i]!;
+    const x = data[base + i]!;
+    const o = i * classes;
+    for (let k = 0; k < classes; k++) out[o + k] = out[o + k]! + w[k]! * x;
+  }
+}
+
+/** out[i * classes + k] += w[k] * data[base + i] for i in [0, n). */
+function addWeighted(out: Float64Array, classes: number, w: Float64Array, data: Float64Array, base: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const x = data[base + i]!;
+    const o = i * classes;
+    for (let k = 0; k < classes; k++) out[o + k] = out[o + k]! + w[k]! * x;
   }
 }
 
@@ -86,23 +104,38 @@ function sparseColumns(data: Float64Array, rows: number, cols: number): (Int32Ar
   });
 }
 
-/** sum over the rows listed of scores[i * classes + k] * data[base + i]. */
-function weightedSumAt(scores: Float64Array, classes: number, k: number, data: Float64Array, base: number, rows: Int32Array): number {
-  let sum = 0;
+/** sums[k] = sum over the rows listed of scores[i * classes + k] * data[base + i]. */
+function weightedSumsAt(scores: Float64Array, classes: number, data: Float64Array, base: number, rows: Int32Array, sums: Float64Array): void {
+  sums.fill(0);
   for (let t = 0; t < rows.length; t++) {
     const i = rows[t]!;
-    sum += scores[i * classes + k]! * data[base + i]!;
+    const x = data[base + i]!;
+    const o = i * classes;
+    for (let k = 0; k < classes; k++) sums[k] = sums[k]! + scores[o + k]! * x;
   }
-  return sum;
+}
+
+/** sums[k] = sum over i in [0, n) of scores[i * classes + k] * data[base + i]. */
+function weightedSums(scores: Float64Array, classes: number, data: Float64Array, base: number, n: number, sums: Float64Array): void {
+  sums.fill(0);
+  for (let i = 0; i < n; i++) {
+    const x = data[base + i]!;
+    const o = i * classes;
+    for (let k = 0; k < classes; k++) sums[k] = sums[k]! + scores[o + k]! * x;
+  }
+}
+
+/** sums[k] = sum over i in [0, n) of scores[i * classes + k]. */
+function interceptSums(scores: Float64Array, classes: number, n: number, sums: Float64Array): void {
+  sums.fill(0);
+  for (let i = 0; i < n; i++) {
+    const o = i * classes;
+    for (let k = 0; k < classes; k++) sums[k] = sums[k]! + scores[o + k]!;
+  }
 }
 
 function fillIntercepts(weights: Float64Array, classes: number, width: number, cols: number, n: number, out: Float64Array): void {
   for (let i = 0; i < n; i++) for (let k = 0; k < classes; k++) out[i * classes + k] = weights[k * width + cols]!;
-}
-
-/** out[i * classes + k] += w * data[base + i] for i in [0, n). */
-function addWeighted(out: Float64Array, classes: number, k: number, w: number, data: Float64Array, base: number, n: number): void {
-  for (let i = 0; i < n; i++) out[i * classes + k] = out[i * classes + k]! + w * data[base + i]!;
 }
 
 /** Softmax of each row in place; returns the summed log-sum-exp (for the loss). */
@@ -137,6 +170,7 @@ export function fitLogistic(matrix: FeatureMatrix, labels: Int32Array, classes: 
   const size = classes * width;
   const scores = new Float64Array(rows * classes);
   const sparse = sparseColumns(data, rows, cols);
+  const sums = new Float64Array(classes);
 
   // Mean log-loss plus penalty, and its gradient into `gradient`.
   const evaluate = (w: Float64Array, gradient: Float64Array): number => {
@@ -145,22 +179,14 @@ export function fitLogistic(matrix: FeatureMatrix, labels: Int32Array, classes: 
     for (let r = 0; r < rows; r++) loss -= scores[r * classes + labels[r]!]!;
     loss += softmaxRows(scores, classes);
     for (let r = 0; r < rows; r++) scores[r * classes + labels[r]!] = scores[r * classes + labels[r]!]! - 1;
-    gradient.fill(0);
     for (let j = 0; j < cols; j++) {
-      const base = j * rows;
       const nonzero = sparse[j];
-      for (let k = 0; k < classes; k++) {
-        let sum = 0;
-        if (nonzero) sum = weightedSumAt(scores, classes, k, data, base, nonzero);
-        else for (let r = 0; r < rows; r++) sum += scores[r * classes + k]! * data[base + r]!;
-        gradient[k * width + j] = sum / rows;
-      }
+      if (nonzero) weightedSumsAt(scores, classes, data, j * rows, nonzero, sums);
+      else weightedSums(scores, classes, data, j * rows, rows, sums);
+      for (let k = 0; k < classes; k++) gradient[k * width + j] = sums[k]! / rows;
     }
-    for (let k = 0; k < classes; k++) {
-      let sum = 0;
-      for (let r = 0; r < rows; r++) sum += scores[r * classes + k]!;
-      gradient[k * width + cols] = sum / rows;
-    }
+    interceptSums(scores, classes, rows, sums);
+    for (let k = 0; k < classes; k++) gradient[k * width + cols] = sums[k]! / rows;
     let penalty = 0;
     for (let k = 0; k < classes; k++) {
       for (let j = 0; j < cols; j++) {

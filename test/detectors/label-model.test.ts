@@ -288,6 +288,42 @@ test('extra trees: seeded, probabilities sum to 1, training rows recovered with 
   assert.notDeepEqual(fitExtraTrees(matrix, codes, 3, { seed: 5, trees: 20 }).splitValue, a.splitValue);
 });
 
+test('extra trees: each leaf holds the class shares of the fitting rows that reach it, and at least minLeaf of them', () => {
+  // One-hot columns (two values; most rows 0), a column constant below a split on the first,
+  // and a continuous one: the cases the grower copies, skips or partitions in its own way.
+  const random = new Random(3);
+  const rows = 600;
+  const values = Array.from({ length: rows }, (_, r) => {
+    const group = r % 5;
+    const oneHot = [0, 1, 2, 3].map((g) => (group === g ? 1 : 0));
+    const step = group === 4 ? 0 : Math.floor(random.nextFloat() * 3);
+    return [...oneHot, step, random.nextFloat()];
+  });
+  const codes = Int32Array.from(values, (v, r) => (v[0] === 1 || (v[4]! > 0 && v[5]! > 0.7) ? 1 : r % 11 === 0 ? 2 : 0));
+  const matrix = matrixFromRows(values);
+  const minLeaf = 3;
+  const model = fitExtraTrees(matrix, codes, 3, { seed: 8, trees: 6, minLeaf, maxSamples: rows });
+  const { treeStart, splitFeature, splitValue, leftChild, rightChild, leafShares } = model;
+  for (let t = 0; t < model.trees; t++) {
+    const start = treeStart[t]!;
+    const reached = new Map<number, number[]>();
+    for (let r = 0; r < rows; r++) {
+      let node = start;
+      while (splitFeature[node]! >= 0) node = start + (matrix.data[splitFeature[node]! * rows + r]! < splitValue[node]! ? leftChild[node]! : rightChild[node]!);
+      reached.set(node, [...(reached.get(node) ?? [0, 0, 0])].map((c, k) => c + (codes[r] === k ? 1 : 0)));
+    }
+    let leaves = 0;
+    for (let node = start; node < treeStart[t + 1]!; node++) if (splitFeature[node]! < 0) leaves++;
+    assert.equal(reached.size, leaves, `tree ${t}: every leaf is reached`);
+    for (const [node, counts] of reached) {
+      const n = counts[0]! + counts[1]! + counts[2]!;
+      assert.ok(n >= minLeaf, `tree ${t} leaf ${node}: ${n} rows`);
+      const shares = [...leafShares.subarray(leftChild[node]! * 3, leftChild[node]! * 3 + 3)];
+      assert.deepEqual(shares, counts.map((c) => c / n), `tree ${t} leaf ${node}`);
+    }
+  }
+});
+
 /** Class shares by walking the stored trees one row at a time, summed in tree order. */
 function walkStoredTrees(model: ExtraTreesModel, matrix: FeatureMatrix): Float64Array {
   const { classes, trees, treeStart, splitFeature, splitValue, leftChild, rightChild, leafShares } = model;
