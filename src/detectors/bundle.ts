@@ -134,8 +134,12 @@ export function fitModel(sample: Batch, contract: Contract, options: FitOptions)
   const random = new Random(seed);
   const streamSeeds = { outlier: random.nextUint32(), outlierRows: random.nextUint32(), label: random.nextUint32(), labelRows: random.nextUint32() };
 
+  // An empty scan fitted on itself: one reason for every detector, not one a missing column.
+  const noRows = sample.rowCount === 0 ? 'the sample has no rows' : null;
+
   let outlier: OutlierModel | null = null;
   if (!settings.outlier.enabled) skipped.outlier = 'disabled in the contract (detectors.outlier.enabled: false)';
+  else if (noRows !== null) skipped.outlier = noRows;
   else {
     const raw = encodeFeatures(encoder, sample, 'raw');
     if (raw.cols === 0) skipped.outlier = 'no usable feature column (all dropped as missing, all-null or constant)';
@@ -161,7 +165,7 @@ export function fitModel(sample: Batch, contract: Contract, options: FitOptions)
   let labelModel: LabelModel | null = null;
   let triggerBaseline: TriggerBaseline | null = null;
   if (labelName === null || labelColumn === undefined) {
-    const why = labelName === null ? 'the contract names no label column' : `the sample has no label column '${labelName}'`;
+    const why = labelName === null ? 'the contract names no label column' : noRows ?? `the sample has no label column '${labelName}'`;
     skipped.label_flip = why;
     skipped.trigger = why;
   } else {
@@ -200,6 +204,7 @@ export function fitModel(sample: Batch, contract: Contract, options: FitOptions)
 
   let driftBaseline: DriftBaseline | null = null;
   if (!settings.drift.enabled) skipped.drift = 'disabled in the contract (drift.enabled: false)';
+  else if (noRows !== null) skipped.drift = noRows;
   else if (present.length === 0) skipped.drift = 'no feature column in the sample';
   else driftBaseline = fitDriftBaseline(present, { bins: settings.drift.bins, maxCategories: settings.drift.maxCategories });
 

@@ -188,7 +188,30 @@ function mixedJsonPlan(name: string): ReadPlan {
   };
 }
 
+/**
+ * Refuses a JSON Lines file with no record (empty, or only blank lines). It has no keys, so no
+ * columns to check, and DuckDB would read it as one column named `json`.
+ */
+async function assertJsonLinesHasRecord(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) throw new InputError('empty JSON Lines file: no record, so no columns to read', { subject: path });
+      for (let i = 0; i < bytesRead; i++) {
+        const byte = buffer[i]!;
+        // Anything but JSON whitespace (and a BOM's bytes) is a record's start, well-formed or not.
+        if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09 && byte !== 0xef && byte !== 0xbb && byte !== 0xbf) return;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function openDuckDBSource(path: string, format: Format, mode: ReadMode): Promise<Source> {
+  if (format === 'jsonl') await assertJsonLinesHasRecord(path);
   const connection = await connect();
   try {
     let relation: string;

@@ -43,7 +43,9 @@ export async function fit(request: FitRequest): Promise<FittedModel> {
   const seed = request.seed ?? 42;
   const random = new Random(seed);
   const sample = await sampleRows(request.dataset, request.sampleRows ?? DEFAULT_FIT_ROWS, () => random.nextFloat(), request.contract.contract);
-  if (sample.rows === 0) throw new InputError('cannot fit on a dataset with no rows', { subject: request.dataset });
+  // An empty scan is the scan's own finding (schema:empty), with each detector skipped; an empty
+  // trusted dataset is the wrong file.
+  if (sample.rows === 0 && !request.scanned) throw new InputError('cannot fit on a dataset with no rows', { subject: request.dataset });
   // Trusted data that does not match the contract is the wrong file, or a broken export: the
   // detectors would learn from what is left of it. (Fitted on the scanned data itself, the rule
   // checks report such rows.)

@@ -196,7 +196,8 @@ async function manifestClaims(path: string): Promise<NonNullable<ScanPlan['manif
  */
 function droppedFeatures(bundle: ModelBundle): DatasetFinding[] {
   const dropped = bundle.encoder.dropped;
-  if (dropped.length === 0) return [];
+  // Fitted on no rows, every column is "dropped": the detectors' skip findings say why.
+  if (dropped.length === 0 || bundle.sampleRows === 0) return [];
   return [{
     check: 'detectors',
     code: 'detectors:features_dropped',

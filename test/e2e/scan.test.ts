@@ -144,6 +144,19 @@ test('a file with a header and no rows warns (often a broken export), with whole
   assert.deepEqual(readdirSync(result.out).sort(), ['clean.csv', 'quarantine.csv', 'report.json', 'report.md']);
 });
 
+test('a header-only file scanned with the detectors fitted on itself: each detector skipped for want of rows, no error', async () => {
+  const empty = join(work, 'header-only-detectors.csv');
+  writeFileSync(empty, `${readFileSync(INCOMING, 'utf8').split('\n')[0]}\n`);
+  const result = await scanTo('empty-detectors', [empty, '--contract', CONTRACT]);
+  assert.equal(result.code, 1, result.stderr);
+  const report = JSON.parse(readFileSync(join(result.out, 'report.json'), 'utf8'));
+  assert.deepEqual([report.verdict, report.clean.rows, report.quarantine.rows], ['warn', 0, 0]);
+  const findings = new Map(report.findings.map((f: { code: string; message: string }) => [f.code, f.message]));
+  assert.deepEqual([...findings.keys()].sort(), ['drift:skipped', 'label_flip:skipped', 'outlier:skipped', 'schema:empty', 'trigger:skipped']);
+  assert.match(findings.get('outlier:skipped') as string, /the sample has no rows$/);
+  assert.match(findings.get('label_flip:skipped') as string, /the sample has no rows$/);
+});
+
 test('exit codes: 0 pass, 1 warn, 2 fail, 3 error', async () => {
   const pass = await scanTo('pass', [TRUSTED, '--contract', CONTRACT, ...RULES]);
   assert.equal(pass.code, 0, pass.stderr);

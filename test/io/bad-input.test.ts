@@ -123,6 +123,8 @@ const TEXT_CASES: Record<string, [string, RegExp]> = {
   'twice.csv': ['a,a\n1,2\n', /names column 'a' twice/],
   'broken.jsonl': ['{"a":1}\n{"a":2\n{"a":3}\n', /Malformed JSON/],
   'nested.jsonl': ['{"a":{"b":1}}\n', /unsupported: nested column a/],
+  'empty.jsonl': ['', /empty JSON Lines file: no record/],
+  'blank-lines.jsonl': ['\n  \r\n\t\n', /empty JSON Lines file: no record/],
   'data.txt': ['a\n1\n', /unsupported file extension/],
 };
 
