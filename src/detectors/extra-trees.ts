@@ -20,6 +20,11 @@ export interface ExtraTreesOptions {
   readonly maxDepth?: number;
   /** Rows per tree, drawn without replacement; every row when there are fewer (default 2048): shallower trees keep scoring fast. */
   readonly maxSamples?: number;
+  /**
+   * Grow each tree on a copy of its rows (the same trees, faster on a table much larger than a
+   * tree's rows). Default: when the table has at least four times a tree's rows.
+   */
+  readonly copyRows?: boolean;
   readonly seed?: number;
 }
 
@@ -100,6 +105,14 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
   // walk reaches a node's right child after its left subtree, which only writes deeper rows.
   const depthRows = Math.min(maxDepth, samples) + 1;
   const knownConstant = new Uint8Array(depthRows * cols);
+  // A tree that draws its rows from a table four or more times larger grows on a copy of them,
+  // column by column, whose columns are that much shorter than the table's: on wide data the
+  // whole table outgrows the cache. From a smaller table, copying cost more than it saved
+  // (BENCHMARKS.md). Not for a copy past 64 MB.
+  const copyRows = samples < rows && (options.copyRows ?? (rows >= 4 * samples && samples * cols <= 1 << 23));
+  const treeData = copyRows ? new Float64Array(samples * cols) : data;
+  const treeLabels = copyRows ? new Int32Array(samples) : labels;
+  const stride = copyRows ? samples : rows;
   // Work stack: node (relative), segment [lo, hi) of `sample`, depth.
   const stack: number[] = [];
 
@@ -109,7 +122,16 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
     // In ascending row order, kept so by a stable partition: a node's rows are then read from the
     // matrix front to back, neighbours sharing cache lines, rather than at random. The order of
     // a node's rows changes no count, so the trees are those of any other order.
-    const sample = samples === rows ? identityPermutation(rows) : sampleWithoutReplacement(pool, samples, random).sort();
+    let sample = samples === rows ? identityPermutation(rows) : sampleWithoutReplacement(pool, samples, random).sort();
+    if (copyRows) {
+      for (let f = 0; f < cols; f++) {
+        const from = f * rows;
+        const to = f * samples;
+        for (let i = 0; i < samples; i++) treeData[to + i] = data[from + sample[i]!]!;
+      }
+      for (let i = 0; i < samples; i++) treeLabels[i] = labels[sample[i]!]!;
+      sample = identityPermutation(samples);
+    }
     let nodes = 1;
     const addNode = () => {
       splitFeature.push(-1);
@@ -127,7 +149,7 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
       const n = hi - lo;
       counts.fill(0);
       for (let i = lo; i < hi; i++) {
-        const label = labels[sample[i]!]!;
+        const label = treeLabels[sample[i]!]!;
         nodeLabels[i - lo] = label;
         counts[label]!++;
       }
@@ -149,13 +171,13 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
           featureOrder[pick] = featureOrder[drawn]!;
           featureOrder[drawn] = f;
           if (knownConstant[known + f] === 1) continue;
-          const base = f * rows;
+          const base = f * stride;
           let min = Infinity;
           let max = -Infinity;
           let atMin = 0;
           let atMax = 0;
           for (let i = lo; i < hi; i++) {
-            const v = data[base + sample[i]!]!;
+            const v = treeData[base + sample[i]!]!;
             nodeValues[i - lo] = v;
             if (v < min) {
               min = v;
@@ -223,12 +245,12 @@ export function fitExtraTrees(matrix: FeatureMatrix, labels: Int32Array, classes
         for (let k = 0; k < classes; k++) leafShares.push(counts[k]! / n);
         continue;
       }
-      const base = bestFeature * rows;
+      const base = bestFeature * stride;
       let i = lo;
       let rightCount = 0;
       for (let r = lo; r < hi; r++) {
         const row = sample[r]!;
-        if (data[base + row]! < bestSplit) sample[i++] = row;
+        if (treeData[base + row]! < bestSplit) sample[i++] = row;
         else rightRows[rightCount++] = row;
       }
       sample.set(rightRows.subarray(0, rightCount), i);

@@ -324,6 +324,19 @@ test('extra trees: each leaf holds the class shares of the fitting rows that rea
   }
 });
 
+test('extra trees: grown on a copy of each tree\'s rows or on the table itself, the same trees', () => {
+  const random = new Random(21);
+  const rows = 900;
+  const values = Array.from({ length: rows }, (_, r) => [r % 3 === 0 ? 1 : 0, Math.floor(random.nextFloat() * 5), random.nextFloat(), r % 7 === 0 ? 2 : 0]);
+  const codes = Int32Array.from(values, (v) => (v[0] === 1 && v[2]! > 0.3 ? 1 : v[1]! > 2 ? 2 : 0));
+  const matrix = matrixFromRows(values);
+  for (const maxSamples of [100, 300, 899]) {
+    const copied = fitExtraTrees(matrix, codes, 3, { seed: 6, trees: 8, maxSamples, copyRows: true });
+    assert.deepEqual(copied, fitExtraTrees(matrix, codes, 3, { seed: 6, trees: 8, maxSamples, copyRows: false }), `maxSamples ${maxSamples}`);
+    assert.ok(copied.splitFeature.length > 8 * 5, 'trees that split');
+  }
+});
+
 /** Class shares by walking the stored trees one row at a time, summed in tree order. */
 function walkStoredTrees(model: ExtraTreesModel, matrix: FeatureMatrix): Float64Array {
   const { classes, trees, treeStart, splitFeature, splitValue, leftChild, rightChild, leafShares } = model;
