@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { applyContractTypes } from '../../src/contract/coerce.js';
-import { inferContract } from '../../src/contract/infer.js';
+import { inferContract, type InferOptions } from '../../src/contract/infer.js';
 import { loadContract, validateContract } from '../../src/contract/load.js';
 import { openSource } from '../../src/io/source.js';
 import { scan } from '../../src/pipeline/scan.js';
@@ -25,6 +25,16 @@ const valid = {
     { name: 'y', type: 'int', allowed: [0, 1] },
   ],
 };
+
+/** Infers a contract from `text` written to `name` in a new folder, with the notes infer tells. */
+async function inferNoting(name: string, text: string, options: InferOptions = {}) {
+  const dir = await tempDir();
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  const notes: string[] = [];
+  const contract = await inferContract(path, { ...options, onNote: (message) => notes.push(message) });
+  return { dir, path, contract, notes };
+}
 
 type Json = Record<string, unknown>;
 const withColumn = (index: number, patch: Json) => ({
@@ -110,13 +120,9 @@ test('infer widens numeric bounds by the margin, but not across zero', async () 
 });
 
 test('infer tells of a text column whose values are nearly all numbers, naming the first other value and its row', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'odd-cell.csv');
   const lines = ['amount,code,name,id'];
   for (let r = 0; r < 200; r++) lines.push(`${r === 150 ? 'n/a' : r * 2},${r < 100 ? r : `C${r}`},name${r},${r === 7 ? 'x7' : r}`);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  const notes: string[] = [];
-  const contract = await inferContract(path, { id: 'id', onNote: (message) => notes.push(message) });
+  const { contract, notes } = await inferNoting('odd-cell.csv', `${lines.join('\n')}\n`, { id: 'id' });
   assert.deepEqual(contract.columns.map((c) => `${c.name}:${c.type}`), ['amount:string', 'code:string', 'name:string', 'id:string']);
   // amount: 199 of 200 numbers (told); code: half (not told); name: none; id: an identifier, not told.
   assert.deepEqual(notes, [
@@ -125,13 +131,9 @@ test('infer tells of a text column whose values are nearly all numbers, naming t
 });
 
 test('infer tells of trusted rows without a label or an id, which the contract will require', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'gaps.csv');
   const lines = ['id,x,y'];
   for (let r = 0; r < 40; r++) lines.push(`${r === 3 ? '' : r},${r},${r % 8 === 0 ? '' : r % 2}`);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  const notes: string[] = [];
-  const contract = await inferContract(path, { id: 'id', label: 'y', onNote: (message) => notes.push(message) });
+  const { contract, notes } = await inferNoting('gaps.csv', `${lines.join('\n')}\n`, { id: 'id', label: 'y' });
   assert.deepEqual(contract.columns.map((c) => [c.name, c.nullable]), [['id', false], ['x', false], ['y', false]]);
   assert.deepEqual(notes, [
     "label column 'y' is empty in 5 of the 40 trusted rows (12.5%); the contract requires it, so a scan quarantines such rows (label:y)",
@@ -140,11 +142,7 @@ test('infer tells of trusted rows without a label or an id, which the contract w
 });
 
 test('infer: a column empty in every trusted row gets no value list and is told; an empty label is refused', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'blank.csv');
-  writeFileSync(path, 'x,note,y\n1,,a\n2,,b\n3,,a\n');
-  const notes: string[] = [];
-  const contract = await inferContract(path, { label: 'y', onNote: (message) => notes.push(message) });
+  const { dir, contract, notes } = await inferNoting('blank.csv', 'x,note,y\n1,,a\n2,,b\n3,,a\n', { label: 'y' });
   // Before, `note` got `allowed: []`, which no contract may hold: infer failed with a schema error.
   assert.deepEqual(contract.columns[1], { name: 'note', type: 'string', nullable: true });
   validateContract(contract, 'the inferred contract');
@@ -155,11 +153,7 @@ test('infer: a column empty in every trusted row gets no value list and is told;
 });
 
 test('infer gives a CSV date or timestamp column that is not ISO-8601 its format, so a scan of the same file reads every value', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'events.csv');
-  writeFileSync(path, 'at,day,iso,count\n2015/01/01 01:00:00,01/15/2020,2020-01-15,2\n2015/01/13 16:30:05,12/31/2021,2021-12-31,3\n2015/02/01 00:00:00,2/1/2022,2022-02-01,4\n');
-  const notes: string[] = [];
-  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  const { dir, path, contract, notes } = await inferNoting('events.csv', 'at,day,iso,count\n2015/01/01 01:00:00,01/15/2020,2020-01-15,2\n2015/01/13 16:30:05,12/31/2021,2021-12-31,3\n2015/02/01 00:00:00,2/1/2022,2022-02-01,4\n');
   assert.deepEqual(contract.columns.map((c) => [c.name, c.type, c.format]), [
     ['at', 'timestamp', '%Y/%m/%d %H:%M:%S'],
     ['day', 'timestamp', '%m/%d/%Y'],
@@ -190,12 +184,8 @@ test('infer gives a CSV date or timestamp column that is not ISO-8601 its format
 });
 
 test('infer tells of trusted values its contract does not read as a scan reads them (a title 1776 as a JSON number)', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'movies.jsonl');
   const titles = ['"Alien"', '1776', '"Heat"', '300', '"Up"'];
-  writeFileSync(path, titles.map((title, r) => `{"title": ${title}, "year": ${1970 + r}}\n`).join(''));
-  const notes: string[] = [];
-  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  const { contract, notes } = await inferNoting('movies.jsonl', titles.map((title, r) => `{"title": ${title}, "year": ${1970 + r}}\n`).join(''));
   assert.deepEqual(contract.columns.map((c) => `${c.name}:${c.type}`), ['title:string', 'year:int']);
   assert.deepEqual(notes, [
     "column 'title': 2 of the 5 trusted values do not read as string the way a scan reads them, so a scan quarantines their rows (schema:type:title); the first is 1776 (row 1)",
@@ -203,11 +193,7 @@ test('infer tells of trusted values its contract does not read as a scan reads t
 });
 
 test('infer reads a JSON Lines key that mixes strings and objects as a scan does: its strings without their quotes', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'mixed.jsonl');
-  writeFileSync(path, '{"a": 1, "b": "x"}\n{"a": 2, "b": {"k": 1}}\n{"a": 3, "b": "z"}\n');
-  const notes: string[] = [];
-  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  const { dir, path, contract, notes } = await inferNoting('mixed.jsonl', '{"a": 1, "b": "x"}\n{"a": 2, "b": {"k": 1}}\n{"a": 3, "b": "z"}\n');
   // Before, the strings kept their JSON quotes ('"x"'), and a scan of the same file failed every one on range:b.
   assert.deepEqual(contract.columns[1], { name: 'b', type: 'string', nullable: false, allowed: ['x', 'z', '{"k":1}'] });
   assert.deepEqual(notes, [
@@ -235,11 +221,7 @@ test('a timestamp format written by hand reads JSON Lines strings too; text in n
 });
 
 test('infer: bounds come from the finite values; NaN and infinities in trusted rows are told', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'amounts.csv');
-  writeFileSync(path, 'amt,n\n1,1\n2,2\nNaN,3\ninf,4\n4,5\n');
-  const notes: string[] = [];
-  const contract = await inferContract(path, { onNote: (message) => notes.push(message) });
+  const { contract, notes } = await inferNoting('amounts.csv', 'amt,n\n1,1\n2,2\nNaN,3\ninf,4\n4,5\n');
   // Before, the infinity became the bound, which JSON writes as null: infer failed on its own contract.
   assert.deepEqual(contract.columns[0], { name: 'amt', type: 'float', nullable: false, min: 0.7, max: 4.3 });
   validateContract(contract, 'the inferred contract');
@@ -247,12 +229,8 @@ test('infer: bounds come from the finite values; NaN and infinities in trusted r
 });
 
 test('infer tells of trusted rows that repeat an earlier row, which a scan quarantines unless the contract allows it', async () => {
-  const dir = await tempDir();
-  const path = join(dir, 'events.csv');
   // Rows 3 and 5 repeat row 0's content under other ids; row 4 differs in v.
-  writeFileSync(path, 'id,kind,v\n1,click,7\n2,view,7\n3,view,8\n4,click,7\n5,click,9\n6,click,7\n');
-  const notes: string[] = [];
-  await inferContract(path, { id: 'id', onNote: (message) => notes.push(message) });
+  const { notes } = await inferNoting('events.csv', 'id,kind,v\n1,click,7\n2,view,7\n3,view,8\n4,click,7\n5,click,9\n6,click,7\n', { id: 'id' });
   assert.deepEqual(notes, [
     '2 of the 6 trusted rows repeat an earlier row\'s content (the first is row 3), and a scan quarantines such rows (duplicate): where repeats are normal in this data, set "allowDuplicateRows": true in the contract',
   ]);
