@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { Redis } from 'ioredis';
 import { loadContract } from '../src/contract/load.js';
 import { fit, saveModel } from '../src/pipeline/fit.js';
 import { scan } from '../src/pipeline/scan.js';
 import { ScanQueue } from '../src/queue/client.js';
+import { writeGeneratedContract, writeGeneratedTable } from './lib/generated-table.js';
 import { machineDescription } from './lib/machine.js';
 import { repoRoot } from './lib/paths.js';
 
@@ -38,32 +38,6 @@ const CLI = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const checks = args.checks === 'all' ? undefined : args.checks.split(',');
 /** The detector section runs every check, detectors included (null: no --checks). */
 const ALL_CHECKS = null;
-
-/** Deterministic columns from DuckDB's hash (as bench/scan.bench.ts), DuckDB's default row groups (122,880 rows). */
-async function generate(path: string, rows: number): Promise<void> {
-  if (existsSync(path)) return;
-  const u = (k: number) => `((hash(range, ${4200 + k}) % 1000000007)::DOUBLE / 1000000007)`;
-  const floats = Array.from({ length: 10 }, (_, k) => `${u(k)} * ${100 * (k + 1)} AS f${k}`).join(', ');
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
-  await db.run(`COPY (SELECT ${floats},
-      (${u(10)} * 100000)::INTEGER AS i0, (${u(11)} * 90)::INTEGER AS i1,
-      ['north', 'south', 'east', 'west', 'central'][(${u(12)} * 5)::INTEGER % 5 + 1] AS category,
-      -- The label follows two features plus noise (as bench/scan.bench.ts), so a label model has something to learn.
-      ((${u(0)} + ${u(1)} + (${u(13)} - 0.5) * 0.4) > 1)::INTEGER AS label
-    FROM range(${rows})) TO '${path}' (FORMAT parquet)`);
-  db.closeSync();
-}
-
-function writeContract(path: string): void {
-  const columns = [
-    ...Array.from({ length: 10 }, (_, k) => ({ name: `f${k}`, type: 'float', nullable: false, min: 0, max: 100 * (k + 1) })),
-    { name: 'i0', type: 'int', nullable: false, min: 0, max: 100000 },
-    { name: 'i1', type: 'int', nullable: false, min: 0, max: 90 },
-    { name: 'category', type: 'string', nullable: false, allowed: ['north', 'south', 'east', 'west', 'central'] },
-    { name: 'label', type: 'int', nullable: false, allowed: [0, 1] },
-  ];
-  writeFileSync(path, JSON.stringify({ name: 'bench', label: 'label', gate: { pass: 0.01, warn: 0.05 }, columns }, null, 1));
-}
 
 function startWorker(prefix: string, split = 'auto', rangeRows = args['range-rows']): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'worker', '--log-level', 'info', '--range-rows', rangeRows, '--split', split], {
@@ -220,9 +194,9 @@ async function main(): Promise<void> {
   const input = join(WORK, `queue-bench-${rows}-v2.parquet`);
   const tiny = join(WORK, 'queue-bench-100-v2.parquet');
   const contract = join(WORK, 'queue-bench.contract.json');
-  await generate(input, rows);
-  await generate(tiny, 100);
-  writeContract(contract);
+  await writeGeneratedTable(input, rows, 42);
+  await writeGeneratedTable(tiny, 100, 42);
+  writeGeneratedContract(contract);
 
   const inProcess = async (path: string, scanChecks: string[] | null | undefined, modelPath?: string) => {
     const started = performance.now();
@@ -245,7 +219,7 @@ async function main(): Promise<void> {
   const cost = await overhead(tiny, contract, Number(args['overhead-jobs']));
   const detectorRows = Number(args['detector-rows']);
   const detectorInput = join(WORK, `queue-bench-${detectorRows}-v2.parquet`);
-  await generate(detectorInput, detectorRows);
+  await writeGeneratedTable(detectorInput, detectorRows, 42);
   // Fitted once beforehand, as `datawarden fit` does: the scans only apply it.
   const modelPath = join(WORK, 'queue-bench.model.json');
   await saveModel(await fit({ dataset: detectorInput, contract: await loadContract(contract), seed: 42 }), modelPath);

@@ -13,6 +13,7 @@ import { loadContract } from '../src/contract/load.js';
 import { scan } from '../src/pipeline/scan.js';
 import { fit, saveModel } from '../src/pipeline/fit.js';
 import { convert } from '../src/pipeline/convert.js';
+import { writeGeneratedContract, writeGeneratedTable } from './lib/generated-table.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,32 +38,6 @@ const WORK = join(tmpdir(), 'datawarden-bench');
  */
 async function duckdb(): Promise<typeof import('@duckdb/node-api').DuckDBInstance> {
   return (await import('@duckdb/node-api')).DuckDBInstance;
-}
-
-/** Deterministic pseudo-random columns from DuckDB's hash, so the data does not depend on threads. */
-async function generate(path: string, rows: number, seed: number): Promise<void> {
-  if (existsSync(path)) return;
-  const u = (k: number) => `((hash(range, ${seed * 100 + k}) % 1000000007)::DOUBLE / 1000000007)`;
-  const floats = Array.from({ length: 10 }, (_, k) => `${u(k)} * ${100 * (k + 1)} AS f${k}`).join(', ');
-  const db = await (await (await duckdb()).create(':memory:')).connect();
-  await db.run(`COPY (SELECT ${floats},
-      (${u(10)} * 100000)::INTEGER AS i0, (${u(11)} * 90)::INTEGER AS i1,
-      ['north', 'south', 'east', 'west', 'central'][(${u(12)} * 5)::INTEGER % 5 + 1] AS category,
-      -- The label follows two features plus noise, so a label model has something to learn.
-      ((${u(0)} + ${u(1)} + (${u(13)} - 0.5) * 0.4) > 1)::INTEGER AS label
-    FROM range(${rows})) TO '${path}' (FORMAT parquet)`);
-  db.closeSync();
-}
-
-function contractFor(path: string): void {
-  const columns = [
-    ...Array.from({ length: 10 }, (_, k) => ({ name: `f${k}`, type: 'float', nullable: false, min: 0, max: 100 * (k + 1) })),
-    { name: 'i0', type: 'int', nullable: false, min: 0, max: 100000 },
-    { name: 'i1', type: 'int', nullable: false, min: 0, max: 90 },
-    { name: 'category', type: 'string', nullable: false, allowed: ['north', 'south', 'east', 'west', 'central'] },
-    { name: 'label', type: 'int', nullable: false, allowed: [0, 1] },
-  ];
-  writeFileSync(path, JSON.stringify({ name: 'bench', label: 'label', gate: { pass: 0.01, warn: 0.05 }, columns }, null, 1));
 }
 
 async function scanOnce(): Promise<number> {
@@ -118,9 +93,9 @@ async function main(): Promise<void> {
   const small = join(WORK, `bench-${rows}-${seed}-v2.parquet`);
   const big = join(WORK, `bench-${bigRows}-${seed}-v2.parquet`);
   const contract = join(WORK, 'bench.contract.json');
-  await generate(small, rows, seed);
-  await generate(big, bigRows, seed);
-  contractFor(contract);
+  await writeGeneratedTable(small, rows, seed);
+  await writeGeneratedTable(big, bigRows, seed);
+  writeGeneratedContract(contract);
 
   // The same rows as an Arrow IPC file, to show that reading one holds a batch, not the file.
   const bigArrow = join(WORK, `bench-${bigRows}-${seed}-v2.arrow`);

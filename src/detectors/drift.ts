@@ -231,18 +231,24 @@ function countCategorical(baseline: CategoricalDriftBaseline, column: Column, co
 
 const numberIndexes = new WeakMap<CategoricalDriftBaseline, Map<number, number>>();
 
+/** The sums of two count vectors of one length. */
+function totals(p: ArrayLike<number>, q: ArrayLike<number>): [number, number] {
+  let pTotal = 0;
+  let qTotal = 0;
+  for (let i = 0; i < p.length; i++) {
+    pTotal += p[i]!;
+    qTotal += q[i]!;
+  }
+  return [pTotal, qTotal];
+}
+
 /**
  * Population stability index: sum (a_i - e_i) ln(a_i / e_i) over slots, with shares smoothed by
  * `smoothing` pseudo-counts per slot so that an empty slot gives a large but finite value.
  */
 export function populationStabilityIndex(expected: ArrayLike<number>, actual: ArrayLike<number>, smoothing = 0.5): number {
   const slots = expected.length;
-  let eTotal = 0;
-  let aTotal = 0;
-  for (let i = 0; i < slots; i++) {
-    eTotal += expected[i]!;
-    aTotal += actual[i]!;
-  }
+  const [eTotal, aTotal] = totals(expected, actual);
   if (eTotal === 0 || aTotal === 0) return 0;
   let psi = 0;
   for (let i = 0; i < slots; i++) {
@@ -256,12 +262,7 @@ export function populationStabilityIndex(expected: ArrayLike<number>, actual: Ar
 
 /** Jensen-Shannon distance (square root of the divergence, base 2): 0 = same, 1 = disjoint. */
 export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let pTotal = 0;
-  let qTotal = 0;
-  for (let i = 0; i < p.length; i++) {
-    pTotal += p[i]!;
-    qTotal += q[i]!;
-  }
+  const [pTotal, qTotal] = totals(p, q);
   if (pTotal === 0 || qTotal === 0) return 0;
   let divergence = 0;
   for (let i = 0; i < p.length; i++) {
@@ -276,12 +277,7 @@ export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>
 
 /** The largest absolute difference between the two distributions' shares. */
 export function maxShareChange(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let pTotal = 0;
-  let qTotal = 0;
-  for (let i = 0; i < p.length; i++) {
-    pTotal += p[i]!;
-    qTotal += q[i]!;
-  }
+  const [pTotal, qTotal] = totals(p, q);
   if (pTotal === 0 || qTotal === 0) return 0;
   let max = 0;
   for (let i = 0; i < p.length; i++) max = Math.max(max, Math.abs(p[i]! / pTotal - q[i]! / qTotal));
