@@ -1,16 +1,22 @@
 // The two loops that detector scoring spends its time in, as WebAssembly: walking every row of a
 // block through every isolation tree (path lengths) and through every extra tree (leaf class
 // shares). Each thread has its own instance; a model is copied into its memory once, when a call
-// brings a model other than the last one, and rows are copied in a block at a time (1,024 rows of
-// every feature, a few hundred kilobytes that stay in cache while every tree walks them).
+// brings a model other than the last one, and rows are copied in a block at a time (256 or 1,024
+// rows of every feature, that stay in cache while every tree walks them).
 // The arithmetic is that of walking the stored trees node by node (IEEE comparisons, one f64
 // addition per tree, in tree order, into each row's sum), so the scores are the same to the bit.
 import type { CompiledTrees } from './extra-trees.js';
 import type { CompiledForest } from './isolation-forest.js';
 import { block, brIf, f64Load, f64Store, i32Const, i32Load, i32Store, loop, op, WasmFunction, wasmModule, type Code } from './wasm.js';
 
-/** Rows per block: the block's slice of every feature stays in cache while all trees walk it. */
-const BLOCK_ROWS = 1024;
+/**
+ * Rows per block: the block's slice of every feature stays in cache while all trees walk it.
+ * The forest walks faster on 256 rows (13 features of them are 26 KB, within a 32 KB first-level cache), the
+ * extra trees on 1,024, over which their per-tree pass that lists the unfinished rows is spread
+ * (bench:tree-walks; docs/BENCHMARKS.md).
+ */
+const FOREST_BLOCK_ROWS = 256;
+const TREES_BLOCK_ROWS = 1024;
 /** Rows walked in lockstep: eight independent walks hide each other's memory latency. */
 const LOCKSTEP = 8;
 const lanes = Array.from({ length: LOCKSTEP }, (_, k) => `n${k}`);
@@ -196,6 +202,8 @@ abstract class Walker<Model> {
   protected readonly instance = new WebAssembly.Instance(kernels(), {});
   protected readonly memory = this.instance.exports.memory as WebAssembly.Memory;
   private loaded: Model | null = null;
+  /** Rows a block holds. */
+  protected abstract readonly blockRows: number;
   protected blockAt = 0;
   protected outAt = 0;
 
@@ -226,11 +234,12 @@ abstract class Walker<Model> {
     walkRows: (rows: number) => void,
   ): void {
     const buffer = this.prepare(model);
-    const blockRows = new Float64Array(buffer, this.blockAt, features * BLOCK_ROWS);
-    const sums = new Float64Array(buffer, this.outAt, BLOCK_ROWS * width);
-    for (let from = start; from < end; from += BLOCK_ROWS) {
-      const to = Math.min(end, from + BLOCK_ROWS);
-      for (let f = 0; f < features; f++) blockRows.set(data.subarray(f * stride + from, f * stride + to), f * BLOCK_ROWS);
+    const size = this.blockRows;
+    const blockRows = new Float64Array(buffer, this.blockAt, features * size);
+    const sums = new Float64Array(buffer, this.outAt, size * width);
+    for (let from = start; from < end; from += size) {
+      const to = Math.min(end, from + size);
+      for (let f = 0; f < features; f++) blockRows.set(data.subarray(f * stride + from, f * stride + to), f * size);
       sums.set(out.subarray((from - start) * width, (to - start) * width));
       // Rows past `to` up to a whole lockstep hold stale values; their sums are not read back.
       walkRows(Math.ceil((to - from) / LOCKSTEP) * LOCKSTEP);
@@ -239,8 +248,8 @@ abstract class Walker<Model> {
   }
 }
 
-/** A column's offset into the row block: feature index * BLOCK_ROWS * 8 bytes. */
-const blockOffset = (feature: number): number => feature * BLOCK_ROWS * 8;
+/** A column's offset into a block of `blockRows` rows: feature index * blockRows * 8 bytes. */
+const blockOffset = (feature: number, blockRows: number): number => feature * blockRows * 8;
 
 /** Views of a region of records: record i's split at f64 index 2i, its int32 fields at 4i + 2 and 4i + 3. */
 function records(buffer: ArrayBuffer, at: number, count: number): { f64: Float64Array; i32: Int32Array } {
@@ -248,14 +257,15 @@ function records(buffer: ArrayBuffer, at: number, count: number): { f64: Float64
 }
 
 class ForestWalker extends Walker<CompiledForest> {
+  protected readonly blockRows = FOREST_BLOCK_ROWS;
   private at = { heaps: 0, heapBytes: 0 };
 
   protected layOut(forest: CompiledForest, layout: Layout): (buffer: ArrayBuffer) => void {
     const internal = (1 << forest.depth) - 1;
     const slots = 2 * internal + 1;
     const at = { heaps: layout.take(forest.trees * slots * RECORD_BYTES), heapBytes: slots * RECORD_BYTES };
-    this.blockAt = layout.take(forest.features * BLOCK_ROWS * 8);
-    this.outAt = layout.take(BLOCK_ROWS * 8);
+    this.blockAt = layout.take(forest.features * this.blockRows * 8);
+    this.outAt = layout.take(this.blockRows * 8);
     this.at = at;
     return (buffer) => {
       const { f64, i32 } = records(buffer, at.heaps, forest.trees * slots);
@@ -263,7 +273,7 @@ class ForestWalker extends Walker<CompiledForest> {
         for (let n = 0; n < internal; n++) {
           const record = t * slots + n;
           f64[2 * record] = forest.heapSplit[t * internal + n]!;
-          i32[4 * record + 2] = blockOffset(forest.heapFeature[t * internal + n]!);
+          i32[4 * record + 2] = blockOffset(forest.heapFeature[t * internal + n]!, this.blockRows);
         }
         // A leaf slot holds its path length where an internal slot holds its split.
         for (let n = internal; n < slots; n++) f64[2 * (t * slots + n)] = forest.heapPath[t * (internal + 1) + n - internal]!;
@@ -282,6 +292,7 @@ class ForestWalker extends Walker<CompiledForest> {
 }
 
 class TreesWalker extends Walker<CompiledTrees> {
+  protected readonly blockRows = TREES_BLOCK_ROWS;
   private at = { roots: 0, nodes: 0, leaves: 0, reached: 0, pending: 0, pendingCount: 0 };
   /**
    * Steps every row takes before the rows not yet on a leaf are listed and walked on. Tuned from
@@ -297,13 +308,13 @@ class TreesWalker extends Walker<CompiledTrees> {
       roots: layout.take(trees.trees * 4),
       nodes: layout.take(nodes * RECORD_BYTES),
       leaves: layout.take(nodes * trees.classes * 8),
-      reached: layout.take(BLOCK_ROWS * 4),
+      reached: layout.take(this.blockRows * 4),
       // Room for the last pending row repeated up to a whole lockstep.
-      pending: layout.take((BLOCK_ROWS + LOCKSTEP) * 4),
+      pending: layout.take((this.blockRows + LOCKSTEP) * 4),
       pendingCount: layout.take(4),
     };
-    this.blockAt = layout.take(trees.features * BLOCK_ROWS * 8);
-    this.outAt = layout.take(BLOCK_ROWS * trees.classes * 8);
+    this.blockAt = layout.take(trees.features * this.blockRows * 8);
+    this.outAt = layout.take(this.blockRows * trees.classes * 8);
     this.at = at;
     return (buffer) => {
       const address = (node: number) => at.nodes + node * RECORD_BYTES;
@@ -312,7 +323,7 @@ class TreesWalker extends Walker<CompiledTrees> {
       const { f64, i32 } = records(buffer, at.nodes, nodes);
       for (let n = 0; n < nodes; n++) {
         f64[2 * n] = trees.split[n]!;
-        i32[4 * n + 2] = blockOffset(trees.feature[n]!);
+        i32[4 * n + 2] = blockOffset(trees.feature[n]!, this.blockRows);
         i32[4 * n + 3] = address(trees.right[n]!);
       }
       new Float64Array(buffer, at.leaves, nodes * trees.classes).set(trees.leafValue);
