@@ -2,7 +2,7 @@
 // record's hash and its own, so an edited, removed, inserted or reordered record breaks the
 // chain. Appends from concurrent processes are serialised by an exclusive lock file.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { canonicalJson, type JsonValue } from './canonical-json.js';
