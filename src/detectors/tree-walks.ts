@@ -235,11 +235,11 @@ abstract class Walker<Model> {
   ): void {
     const buffer = this.prepare(model);
     const size = this.blockRows;
-    const blockRows = new Float64Array(buffer, this.blockAt, features * size);
+    const block = new Float64Array(buffer, this.blockAt, features * size);
     const sums = new Float64Array(buffer, this.outAt, size * width);
     for (let from = start; from < end; from += size) {
       const to = Math.min(end, from + size);
-      for (let f = 0; f < features; f++) blockRows.set(data.subarray(f * stride + from, f * stride + to), f * size);
+      for (let f = 0; f < features; f++) block.set(data.subarray(f * stride + from, f * stride + to), f * size);
       sums.set(out.subarray((from - start) * width, (to - start) * width));
       // Rows past `to` up to a whole lockstep hold stale values; their sums are not read back.
       walkRows(Math.ceil((to - from) / LOCKSTEP) * LOCKSTEP);
